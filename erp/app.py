@@ -1,0 +1,72 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from erp import __version__
+from erp.auth.passwords import PasswordHasher
+from erp.auth.router import router as auth_router
+from erp.config import Settings
+from erp.db import Database
+from erp.deps import Services
+from erp.errors import install_problem_handlers
+from erp.health import router as health_router
+from erp.logs import configure_logging
+from erp.openapi import install_openapi, operation_id
+from erp.web import admin as web_admin
+from erp.web import pages as web_pages
+from erp.web.errors import render_problem_page
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(auth_router)
+    return router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ERP: API under /api/v1, web pages at /, health under /health."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    services = Services(
+        settings=settings,
+        database=Database(settings.effective_database_url),
+        hasher=PasswordHasher(
+            memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.database.dispose()
+
+    app = FastAPI(
+        title="Valeo ERP",
+        version=__version__,
+        description="CRM, FIBU (SKR03) and Warenwirtschaft. Errors are RFC 9457 problem details.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_problem_handlers(app, html_renderer=render_problem_page)
+    app.include_router(api_router())
+    app.include_router(health_router)
+    app.include_router(web_pages.router)
+    app.include_router(web_admin.router)
+    app.mount(
+        "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
+    )
+    install_openapi(app)
+    return app

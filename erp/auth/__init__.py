@@ -1,0 +1,1 @@
+"""Identity: users, roles, sessions (bearer tokens and web cookies), login throttling."""

@@ -1,0 +1,150 @@
+"""Command line: ``python -m erp serve | migrate | seed-demo | create-admin``.
+
+Operators, nox sessions and the test harness all start the ERP through ``serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+
+from erp import migrate
+from erp.auth import service as auth_service
+from erp.auth.passwords import PasswordHasher
+from erp.config import Environment, Settings
+from erp.db import Database
+from erp.errors import DomainError
+
+console = Console(stderr=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m erp", description="Valeo ERP")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the ERP with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--reload", action="store_true", help="restart on code changes (development)"
+    )
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not migrate the embedded SQLite first"
+    )
+
+    mig = commands.add_parser("migrate", help="upgrade (or downgrade) the database schema")
+    mig.add_argument("--revision", default="head")
+    mig.add_argument("--downgrade", action="store_true")
+
+    commands.add_parser("seed-demo", help="create demo users and data (not in production)")
+
+    admin = commands.add_parser("create-admin", help="create an admin or grant admin to an account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Administrator")
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    return parser
+
+
+def _hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+    )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # The embedded default database is ours to manage; a server database is migrated by its
+    # operator (``migrate``) so that several app instances never race to change its schema.
+    if settings.database_url is None and not args.no_migrate:
+        migrate.upgrade(settings.effective_database_url)
+    settings.effective_secret_key  # noqa: B018  (create the key once, before workers fork)
+    uvicorn.run(
+        "erp.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers if not args.reload else None,
+        reload=args.reload,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.downgrade:
+        migrate.downgrade(settings.effective_database_url, args.revision)
+    else:
+        migrate.upgrade(settings.effective_database_url, args.revision)
+    console.print(f"[green]database at revision[/] {args.revision}")
+    return 0
+
+
+def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
+    if settings.environment is Environment.production:
+        console.print("[red]seed-demo refuses to run in production[/]")
+        return 2
+    from erp.demo import seed_demo
+
+    migrate.upgrade(settings.effective_database_url)
+    database = Database(settings.effective_database_url)
+    try:
+        with database.transaction() as session:
+            summary = seed_demo(session, hasher=_hasher(settings))
+    finally:
+        database.dispose()
+    for line in summary:
+        console.print(line)
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = os.environ.get("VALEO_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    database = Database(settings.effective_database_url)
+    try:
+        with database.transaction() as session:
+            user = auth_service.ensure_admin(
+                session,
+                hasher=_hasher(settings),
+                email=args.email,
+                full_name=args.name,
+                password=password,
+            )
+            email = user.email
+    except DomainError as exc:
+        console.print(f"[red]{exc.detail}[/]")
+        return 1
+    finally:
+        database.dispose()
+    console.print(f"[green]{email} is an admin[/]")
+    return 0
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "seed-demo": cmd_seed_demo,
+    "create-admin": cmd_create_admin,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        console.print(f"[red]invalid settings:[/] {exc}")
+        return 2
+    return COMMANDS[args.command](args, settings)

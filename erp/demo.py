@@ -1,0 +1,31 @@
+"""Demo data for development and for the harness (``python -m erp seed-demo``)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from erp.auth import service as auth_service
+from erp.auth.models import Role
+from erp.auth.passwords import PasswordHasher
+
+DEMO_PASSWORD = "valeo-demo-2026"
+DEMO_USERS = [
+    ("admin@valeo.test", "Anna Admin", frozenset({Role.admin})),
+    ("sales@valeo.test", "Sven Vertrieb", frozenset({Role.sales})),
+    ("accounting@valeo.test", "Berta Buchhaltung", frozenset({Role.accounting})),
+    ("warehouse@valeo.test", "Lars Lager", frozenset({Role.warehouse})),
+]
+
+
+def seed_demo(session: Session, *, hasher: PasswordHasher) -> list[str]:
+    """Create the demo accounts that do not exist yet; return what was done."""
+    lines = []
+    for email, name, roles in DEMO_USERS:
+        if auth_service.find_user_by_email(session, email=email) is not None:
+            lines.append(f"{email}: exists")
+            continue
+        auth_service.register_user(
+            session, hasher=hasher, email=email, full_name=name, password=DEMO_PASSWORD, roles=roles
+        )
+        lines.append(f"{email}: created (password {DEMO_PASSWORD})")
+    return lines

@@ -1,0 +1,114 @@
+"""Shared API types: strict request models, money, dates, e-mail, ids and pages.
+
+Request models are strict (no ``false`` for a number, no ``"12"`` for an int) and refuse
+unknown fields. FastAPI validates bodies in pydantic's python mode, where strict would also
+refuse ISO date strings and decimal strings, so those types parse their strings themselves
+and publish the exact pattern they accept.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Path, Query
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
+
+from erp.money import to_decimal
+
+MAX_ID = 2**31 - 1
+MONEY_PATTERN = r"^-?(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Special-use TLDs are allowed: they are syntactically valid and used in tests.
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}$"
+)
+
+
+class StrictModel(BaseModel):
+    """Base for request bodies."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+
+
+class ReadModel(BaseModel):
+    """Base for response bodies, built from ORM objects or rows."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _parse_money(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(MONEY_PATTERN, value):
+        raise ValueError("money must be a string with two decimals, e.g. '1234.50'")
+    return to_decimal(value)
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(DATE_PATTERN, value):
+        raise ValueError("date must be a string YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not a calendar date: {value}") from exc
+
+
+def _check_email(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 254 or not re.fullmatch(EMAIL_PATTERN, value):
+        raise ValueError("not an e-mail address")
+    return value.lower()
+
+
+Money = Annotated[
+    Decimal,
+    PlainValidator(_parse_money),
+    PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["1234.50"]}),
+]
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_parse_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+Email = Annotated[
+    str,
+    PlainValidator(_check_email),
+    WithJsonSchema({"type": "string", "pattern": EMAIL_PATTERN, "maxLength": 254}),
+]
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total number of matching records."""
+
+    items: list[T]
+    total: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    offset: int = Field(ge=0)
+
+
+class PageParams(BaseModel):
+    limit: int = 50
+    offset: int = 0
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Records to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)

@@ -1,0 +1,58 @@
+"""Jinja2 rendering with what every page needs: the user, the navigation and CSRF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.templating import Jinja2Templates
+
+from erp import __version__
+from erp.auth.models import Role, User
+from erp.deps import get_services
+from erp.web.security import CSRF_FIELD, csrf_token, store_csrf_cookie
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    roles: frozenset[Role]  # empty: every signed-in user
+
+    def visible_to(self, user: User) -> bool:
+        return not self.roles or bool(user.roles & self.roles)
+
+
+# The one list of top-level pages; each domain adds its entry here.
+NAVIGATION: list[NavItem] = [
+    NavItem("Dashboard", "/", frozenset()),
+    NavItem("Users & roles", "/admin/users", frozenset({Role.admin})),
+]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: User | None = None,
+    status_code: int = 200,
+) -> Response:
+    services = get_services(request)
+    page_context: dict[str, Any] = {
+        "user": user,
+        "nav": [item for item in NAVIGATION if user is not None and item.visible_to(user)],
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request, services),
+        "version": __version__,
+        "errors": {},
+        "values": {},
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, template, page_context, status_code=status_code)
+    store_csrf_cookie(request, response)
+    return response

@@ -1,0 +1,112 @@
+"""Valeo's sessions. ``nox -l`` lists them; each installs exactly the lock (uv.lock)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_external_run = True
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).parent
+REPORTS = ROOT / "reports"
+PYTHON = "3.11"
+WEB = "erp/web/*"
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the project and ``groups`` exactly as locked; refuse a stale lock."""
+    env = {"UV_PROJECT_ENVIRONMENT": session.virtualenv.location, "UV_PYTHON_DOWNLOADS": "never"}
+    session.run_install("uv", "lock", "--check", "--offline", external=True)
+    group_args = [arg for group in groups for arg in ("--group", group)]
+    session.run_install(
+        "uv", "sync", "--locked", "--no-default-groups", *group_args, external=True, env=env
+    )
+
+
+def run_pytest_with_coverage(session: nox.Session, suite: str) -> None:
+    """Run one suite under coverage and print backend and web coverage separately."""
+    coverage_dir = REPORTS / "coverage"
+    coverage_dir.mkdir(parents=True, exist_ok=True)
+    data_file = coverage_dir / f".coverage.{suite}"
+    env = {"COVERAGE_FILE": str(data_file)}
+    session.run("python", "-m", "coverage", "erase", env=env)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        f"tests/{suite}",
+        "--cov",
+        "--cov-report=",
+        f"--junitxml={REPORTS / f'junit-{suite}.xml'}",
+        *session.posargs,
+        env=env,
+    )
+    for label, selector in (("backend", f"--omit={WEB}"), ("web", f"--include={WEB}")):
+        session.log(f"{suite} coverage, {label}:")
+        session.run(
+            "python",
+            "-m",
+            "coverage",
+            "report",
+            selector,
+            "--skip-covered",
+            "--precision=1",
+            env=env,
+        )
+        session.run(
+            "python",
+            "-m",
+            "coverage",
+            "json",
+            selector,
+            "-q",
+            "-o",
+            str(coverage_dir / f"{suite}-{label}.json"),
+            env=env,
+        )
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) and mypy --strict."""
+    install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def unit(session: nox.Session) -> None:
+    """Unit tests: rules and services, in-process app on temporary SQLite; with coverage."""
+    install(session, "test")
+    run_pytest_with_coverage(session, "unit")
+
+
+@nox.session(python=PYTHON)
+def integration(session: nox.Session) -> None:
+    """Integration tests: API and pages on SQLite and PostgreSQL (VALEO_TEST_POSTGRES_URL)."""
+    install(session, "test")
+    if not os.environ.get("VALEO_TEST_POSTGRES_URL"):
+        session.warn("VALEO_TEST_POSTGRES_URL is not set: the PostgreSQL leg will be skipped")
+    run_pytest_with_coverage(session, "integration")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Unit and integration tests, one after the other."""
+    install(session, "test")
+    run_pytest_with_coverage(session, "unit")
+    run_pytest_with_coverage(session, "integration")
+
+
+@nox.session(python=PYTHON, default=False)
+def serve(session: nox.Session) -> None:
+    """Run the ERP at http://127.0.0.1:8000 (args go to ``python -m erp serve``)."""
+    install(session)
+    session.run("python", "-m", "erp", "serve", *session.posargs)
