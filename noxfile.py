@@ -110,3 +110,10 @@ def serve(session: nox.Session) -> None:
     """Run the ERP at http://127.0.0.1:8000 (args go to ``python -m erp serve``)."""
     install(session)
     session.run("python", "-m", "erp", "serve", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def seed(session: nox.Session) -> None:
+    """Migrate and load the demo data set (``python -m erp seed-demo``)."""
+    install(session)
+    session.run("python", "-m", "erp", "seed-demo")
