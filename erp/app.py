@@ -13,6 +13,8 @@ from erp import __version__
 from erp.auth.passwords import PasswordHasher
 from erp.auth.router import router as auth_router
 from erp.config import Settings
+from erp.crm.pipeline_router import router as pipeline_router
+from erp.crm.router import router as crm_router
 from erp.db import Database
 from erp.deps import Services
 from erp.errors import install_problem_handlers
@@ -20,6 +22,7 @@ from erp.health import router as health_router
 from erp.logs import configure_logging
 from erp.openapi import install_openapi, operation_id
 from erp.web import admin as web_admin
+from erp.web import crm as web_crm
 from erp.web import pages as web_pages
 from erp.web.errors import render_problem_page
 
@@ -29,6 +32,8 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(auth_router)
+    router.include_router(crm_router)
+    router.include_router(pipeline_router)
     return router
 
 
@@ -65,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(web_pages.router)
     app.include_router(web_admin.router)
+    app.include_router(web_crm.router)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )

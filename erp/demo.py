@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from erp.auth import service as auth_service
 from erp.auth.models import Role
 from erp.auth.passwords import PasswordHasher
+from erp.demo_crm import seed_crm
 
 DEMO_PASSWORD = "valeo-demo-2026"
 DEMO_USERS = [
@@ -18,7 +19,7 @@ DEMO_USERS = [
 
 
 def seed_demo(session: Session, *, hasher: PasswordHasher) -> list[str]:
-    """Create the demo accounts that do not exist yet; return what was done."""
+    """Create the demo accounts and CRM data that do not exist yet; return what was done."""
     lines = []
     for email, name, roles in DEMO_USERS:
         if auth_service.find_user_by_email(session, email=email) is not None:
@@ -28,4 +29,7 @@ def seed_demo(session: Session, *, hasher: PasswordHasher) -> list[str]:
             session, hasher=hasher, email=email, full_name=name, password=DEMO_PASSWORD, roles=roles
         )
         lines.append(f"{email}: created (password {DEMO_PASSWORD})")
+    sales = auth_service.find_user_by_email(session, email="sales@valeo.test")
+    assert sales is not None
+    lines.append(seed_crm(session, sales=sales))
     return lines

@@ -1,5 +1,7 @@
 """Imports every domain's models so that Base.metadata knows all tables (Alembic, tests)."""
 
+from erp import audit, sequences
 from erp.auth import models as auth_models
+from erp.crm import models as crm_models
 
-__all__ = ["auth_models"]
+__all__ = ["audit", "auth_models", "crm_models", "sequences"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from fastapi import Path, Query
 from pydantic import (
@@ -22,12 +22,15 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     WithJsonSchema,
+    model_validator,
 )
 
 from erp.money import to_decimal
 
 MAX_ID = 2**31 - 1
-MONEY_PATTERN = r"^-?(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
+MONEY_PATTERN = (
+    r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$"  # not negative; signed amounts get their own type
+)
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # Special-use TLDs are allowed: they are syntactically valid and used in tests.
 EMAIL_PATTERN = (
@@ -39,6 +42,41 @@ class StrictModel(BaseModel):
     """Base for request bodies."""
 
     model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+
+
+def _drop_nulls_from_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    clearable: frozenset[str] = getattr(model, "clearable", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        prop.pop("default", None)
+        if name in clearable:
+            continue
+        variants = prop.get("anyOf")
+        if variants:
+            kept = [v for v in variants if v.get("type") != "null"]
+            prop.pop("anyOf")
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+
+
+class PatchModel(StrictModel):
+    """Base for partial updates: every field optional; only ``clearable`` ones take null.
+
+    Apply ``changes()``: the fields the caller sent, nothing else.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_drop_nulls_from_schema)
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(str(k) for k, v in data.items() if v is None and k not in cls.clearable)
+            if nulls:
+                raise ValueError(f"fields cannot be null: {', '.join(nulls)}")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class ReadModel(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
+
 from fastapi import Request
 from pydantic import ValidationError
 
@@ -36,3 +39,28 @@ def errors_by_field(exc: ValidationError) -> dict[str, str]:
             field, message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
         )
     return errors
+
+
+def money_input(raw: str) -> str:
+    """Accept what people type ("1200", "1.200,50", "1200.5") as the API's "1200.50"."""
+    text = raw.strip().replace(" ", "").replace("€", "")
+    # German notation: "," is the decimal mark; "." groups thousands ("40.000" is forty
+    # thousand: three decimals could never be a cent amount anyway).
+    if "," in text or re.fullmatch(r"[1-9][0-9]{0,2}(\.[0-9]{3})+", text):
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return raw  # left for the schema to refuse with its message
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        return raw
+    return f"{value:.2f}"
+
+
+def int_input(raw: str) -> int | str:
+    text = raw.strip()
+    return int(text) if text.isdigit() else raw
+
+
+def optional(raw: str) -> str | None:
+    return raw or None

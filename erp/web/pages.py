@@ -15,6 +15,7 @@ from erp.auth.schemas import LoginRequest, RegisterRequest
 from erp.config import Environment
 from erp.deps import DbSession, ServicesDep, public
 from erp.errors import DomainError
+from erp.web.crm import dashboard_widgets
 from erp.web.forms import errors_by_field, form_values
 from erp.web.security import (
     CsrfChecked,
@@ -38,8 +39,9 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/", dependencies=[Depends(WebAllow())])
-def dashboard(request: Request, user: SignedInPage) -> Response:
-    return render(request, "dashboard.html", {"has_role": bool(user.roles)}, user=user)
+def dashboard(request: Request, user: SignedInPage, db: DbSession) -> Response:
+    context = {"has_role": bool(user.roles), **dashboard_widgets(db, user)}
+    return render(request, "dashboard.html", context, user=user)
 
 
 @router.get("/login", dependencies=[Depends(public)])

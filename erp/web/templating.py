@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,17 @@ from erp.deps import get_services
 from erp.web.security import CSRF_FIELD, csrf_token, store_csrf_cookie
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def format_eur(amount: Decimal | None) -> str:
+    """German notation: 1.234,50 €."""
+    if amount is None:
+        return ""
+    text = f"{amount:,.2f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return f"{text} €"
+
+
+templates.env.filters["eur"] = format_eur
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,8 @@ class NavItem:
 # The one list of top-level pages; each domain adds its entry here.
 NAVIGATION: list[NavItem] = [
     NavItem("Dashboard", "/", frozenset()),
+    NavItem("Customers", "/customers", frozenset({Role.admin, Role.sales, Role.accounting})),
+    NavItem("Pipeline", "/pipeline", frozenset({Role.admin, Role.sales})),
     NavItem("Users & roles", "/admin/users", frozenset({Role.admin})),
 ]
 

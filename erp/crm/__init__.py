@@ -1,0 +1,1 @@
+"""CRM: customers (with their Debitor account), contacts, opportunities, activities."""

@@ -1,0 +1,268 @@
+"""Customers and contacts: numbering, VAT ids, archive rules, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from erp import audit
+from erp.auth.models import User
+from erp.crm.models import Activity, Contact, Customer, Opportunity
+from erp.crm.rules import normalize_vat_id, vat_id_problem
+from erp.errors import Conflict, DomainError, NotFound
+from erp.sequences import next_number
+from erp.timeutil import utcnow
+
+DEBITOR_FIRST, DEBITOR_LAST = 10000, 69999  # SKR03 personal accounts for customers
+CUSTOMER_FIRST = 10001
+
+
+class CustomerNotFound(NotFound):
+    slug = "customer-not-found"
+
+
+class ContactNotFound(NotFound):
+    slug = "contact-not-found"
+
+
+class InvalidVatId(DomainError):
+    status, title, slug = 422, "Invalid VAT id", "invalid-vat-id"
+
+
+class CustomerArchived(Conflict):
+    slug = "customer-archived"
+
+
+class CustomerInUse(Conflict):
+    slug = "customer-in-use"
+
+
+class ContactArchived(Conflict):
+    slug = "contact-archived"
+
+
+def _clean_vat_id(values: dict[str, Any]) -> dict[str, Any]:
+    raw = values.get("vat_id")
+    if raw:
+        problem = vat_id_problem(raw)
+        if problem:
+            raise InvalidVatId(problem)
+        values["vat_id"] = normalize_vat_id(raw)
+    return values
+
+
+def get_customer(session: Session, *, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"customer {customer_id} does not exist")
+    return customer
+
+
+def active_customer(session: Session, *, customer_id: int) -> Customer:
+    """The customer, refusing archived ones: nothing new is attached to those."""
+    customer = get_customer(session, customer_id=customer_id)
+    if customer.archived:
+        raise CustomerArchived(f"customer {customer.number} is archived")
+    return customer
+
+
+def create_customer(session: Session, *, actor: User, values: dict[str, Any]) -> Customer:
+    """Create a customer with the next customer number and Debitor account."""
+    values = _clean_vat_id(dict(values))
+    customer = Customer(
+        **values,
+        number=f"K{next_number(session, 'customer', first=CUSTOMER_FIRST, last=99999)}",
+        debitor_account=next_number(session, "debitor", first=DEBITOR_FIRST, last=DEBITOR_LAST),
+        created_by_id=actor.id,
+        updated_by_id=actor.id,
+    )
+    session.add(customer)
+    session.flush()
+    audit.record(
+        session,
+        entity="customer",
+        entity_id=customer.id,
+        action="create",
+        user_id=actor.id,
+        changes=values,
+    )
+    return customer
+
+
+def update_customer(
+    session: Session, *, customer_id: int, actor: User, values: dict[str, Any]
+) -> Customer:
+    customer = active_customer(session, customer_id=customer_id)
+    changed = audit.apply_changes(customer, _clean_vat_id(dict(values)))
+    if changed:
+        customer.updated_at, customer.updated_by_id = utcnow(), actor.id
+        audit.record(
+            session,
+            entity="customer",
+            entity_id=customer.id,
+            action="update",
+            user_id=actor.id,
+            changes=changed,
+        )
+    session.flush()
+    return customer
+
+
+def set_customer_archived(
+    session: Session, *, customer_id: int, actor: User, archived: bool
+) -> Customer:
+    """Archive (or restore) a customer; archived customers stay readable."""
+    customer = get_customer(session, customer_id=customer_id)
+    if customer.archived != archived:
+        customer.archived_at = utcnow() if archived else None
+        customer.updated_at, customer.updated_by_id = utcnow(), actor.id
+        audit.record(
+            session,
+            entity="customer",
+            entity_id=customer.id,
+            action="archive" if archived else "restore",
+            user_id=actor.id,
+        )
+    session.flush()
+    return customer
+
+
+def customer_is_referenced(session: Session, *, customer_id: int) -> bool:
+    references = (Contact, Opportunity, Activity)
+    return any(
+        session.scalar(select(exists().where(model.customer_id == customer_id)))
+        for model in references
+    )
+
+
+def delete_customer(session: Session, *, customer_id: int, actor: User) -> None:
+    """Delete a customer nothing refers to yet (a typo); otherwise archive it instead."""
+    customer = get_customer(session, customer_id=customer_id)
+    if customer_is_referenced(session, customer_id=customer_id):
+        raise CustomerInUse(
+            f"customer {customer.number} has contacts, opportunities or activities; archive it"
+        )
+    audit.record(
+        session,
+        entity="customer",
+        entity_id=customer.id,
+        action="delete",
+        user_id=actor.id,
+        changes={"number": customer.number, "name": customer.name},
+    )
+    session.delete(customer)
+    session.flush()
+
+
+def search_customers(
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    query: str | None = None,
+    city: str | None = None,
+    include_archived: bool = False,
+) -> tuple[list[Customer], int]:
+    """Customers by name, number or Debitor account, ordered by name then number."""
+    stmt = select(Customer)
+    if not include_archived:
+        stmt = stmt.where(Customer.archived_at.is_(None))
+    if query:
+        pattern = f"%{query.lower()}%"
+        conditions: list[ColumnElement[bool]] = [
+            func.lower(Customer.name).like(pattern),
+            func.lower(Customer.number).like(pattern),
+        ]
+        if query.isdigit():
+            conditions.append(Customer.debitor_account == int(query))
+        stmt = stmt.where(or_(*conditions))
+    if city:
+        stmt = stmt.where(func.lower(Customer.city) == city.lower())
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Customer.name, Customer.number).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+# Contacts -------------------------------------------------------------------------------
+
+
+def get_contact(session: Session, *, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise ContactNotFound(f"contact {contact_id} does not exist")
+    return contact
+
+
+def list_contacts(
+    session: Session, *, customer_id: int, include_archived: bool = False
+) -> list[Contact]:
+    get_customer(session, customer_id=customer_id)
+    stmt = select(Contact).where(Contact.customer_id == customer_id)
+    if not include_archived:
+        stmt = stmt.where(Contact.archived_at.is_(None))
+    return list(session.scalars(stmt.order_by(Contact.name, Contact.id)))
+
+
+def create_contact(
+    session: Session, *, customer_id: int, actor: User, values: dict[str, Any]
+) -> Contact:
+    active_customer(session, customer_id=customer_id)
+    contact = Contact(
+        customer_id=customer_id, created_by_id=actor.id, updated_by_id=actor.id, **values
+    )
+    session.add(contact)
+    session.flush()
+    audit.record(
+        session,
+        entity="contact",
+        entity_id=contact.id,
+        action="create",
+        user_id=actor.id,
+        changes={"customer_id": customer_id, **values},
+    )
+    return contact
+
+
+def update_contact(
+    session: Session, *, contact_id: int, actor: User, values: dict[str, Any]
+) -> Contact:
+    contact = get_contact(session, contact_id=contact_id)
+    if contact.archived:
+        raise ContactArchived(f"contact {contact_id} is archived")
+    active_customer(session, customer_id=contact.customer_id)
+    changed = audit.apply_changes(contact, values)
+    if changed:
+        contact.updated_at, contact.updated_by_id = utcnow(), actor.id
+        audit.record(
+            session,
+            entity="contact",
+            entity_id=contact.id,
+            action="update",
+            user_id=actor.id,
+            changes=changed,
+        )
+    session.flush()
+    return contact
+
+
+def archive_contact(session: Session, *, contact_id: int, actor: User) -> Contact:
+    contact = get_contact(session, contact_id=contact_id)
+    if not contact.archived:
+        contact.archived_at = utcnow()
+        contact.updated_at, contact.updated_by_id = utcnow(), actor.id
+        audit.record(
+            session, entity="contact", entity_id=contact.id, action="archive", user_id=actor.id
+        )
+    session.flush()
+    return contact
+
+
+def customers_by_id(session: Session, ids: set[int]) -> list[Customer]:
+    """Several customers in one query (for lists that show customer names)."""
+    if not ids:
+        return []
+    return list(session.scalars(select(Customer).where(Customer.id.in_(ids))))
