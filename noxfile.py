@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,7 +12,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_external_run = True
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["quality"]
 
 ROOT = Path(__file__).parent
 REPORTS = ROOT / "reports"
@@ -103,6 +104,29 @@ def tests(session: nox.Session) -> None:
     install(session, "test")
     run_pytest_with_coverage(session, "unit")
     run_pytest_with_coverage(session, "integration")
+
+
+@nox.session(python=PYTHON)
+def quality(session: nox.Session) -> None:
+    """The main job: lint, unit, integration; every gate judged; reports/latest/index.html.
+
+    ``nox -s quality -- --only unit,integration`` or ``-- --skip lint`` select suites.
+    """
+    install(session, "lint")
+    summary_file = REPORTS / "latest" / "summary.json"
+    summary_file.unlink(missing_ok=True)  # never judge a stale run
+    session.run("python", "-m", "quality", "run", *session.posargs, success_codes=[0, 1, 2])
+    if not summary_file.exists():
+        session.error("the quality harness broke before writing reports/latest/summary.json")
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    if summary["exit_code"] == 1:
+        failing = [g["gate"] for g in summary["gates"] if g["status"] in ("fail", "no-data")]
+        session.error("quality gates failed: " + "; ".join(failing))
+    if summary["exit_code"] == 2:
+        broken = [
+            s["name"] + ": " + s["detail"] for s in summary["suites"] if s["status"] == "error"
+        ]
+        session.error("the quality harness could not run: " + "; ".join(broken))
 
 
 @nox.session(python=PYTHON, default=False)

@@ -18,6 +18,7 @@ from erp.crm.router import router as crm_router
 from erp.db import Database
 from erp.deps import Services
 from erp.errors import install_problem_handlers
+from erp.faults import FaultMiddleware, parse_faults
 from erp.health import router as health_router
 from erp.logs import configure_logging
 from erp.openapi import install_openapi, operation_id
@@ -75,4 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )
     install_openapi(app)
+    if settings.faults:  # Settings allow this only in the test environment
+        app.add_middleware(FaultMiddleware, faults=parse_faults(settings.faults))
     return app

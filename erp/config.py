@@ -11,6 +11,8 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from erp.faults import parse_faults
+
 # Values that appear in tutorials and .env templates; refusing them outside development
 # keeps a copied example from becoming a production secret.
 WEAK_SECRETS = frozenset({"", "secret", "changeme", "change-me", "dev", "development", "valeo"})
@@ -44,6 +46,7 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65_536, ge=8)
     argon2_time_cost: int = Field(default=3, ge=1)
     cookie_secure: bool = False
+    faults: str | None = Field(default=None, description="test only: see erp.faults")
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_development(self) -> Self:
@@ -54,6 +57,10 @@ class Settings(BaseSettings):
                 f"VALEO_SECRET_KEY is a default or shorter than {MIN_SECRET_LENGTH} characters;"
                 " refused outside development"
             )
+        if self.faults and self.environment is not Environment.test:
+            raise ValueError("VALEO_FAULTS is a test-only switch; refused outside test")
+        if self.faults:
+            parse_faults(self.faults)
         if self.environment is not Environment.test and (
             self.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB
             or self.argon2_time_cost < ARGON2_MIN_TIME_COST
