@@ -38,11 +38,9 @@ def api_router() -> APIRouter:
     return router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the ERP: API under /api/v1, web pages at /, health under /health."""
-    settings = settings or Settings()
-    configure_logging(settings.log_level)
-    services = Services(
+def build_services(settings: Settings) -> Services:
+    """What the app holds for its life: settings, the database, the password hasher."""
+    return Services(
         settings=settings,
         database=Database(settings.effective_database_url),
         hasher=PasswordHasher(
@@ -50,10 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
 
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ERP: API under /api/v1, web pages at /, health under /health."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        services.database.dispose()
+        app.state.services.database.dispose()
 
     app = FastAPI(
         title="Valeo ERP",
@@ -65,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
-    app.state.services = services
+    app.state.services = build_services(settings)
     install_problem_handlers(app, html_renderer=render_problem_page)
     app.include_router(api_router())
     app.include_router(health_router)

@@ -9,7 +9,7 @@ each test starts from empty tables.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,8 @@ from erp.models import __all__ as _registered  # noqa: F401  (all tables on Base
 
 POSTGRES_URL = os.environ.get("VALEO_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = bool(os.environ.get("VALEO_REQUIRE_POSTGRES"))
-SCHEMA = "valeo_it"
+# Per run: two runs on one server (a developer and CI, say) must never share tables.
+SCHEMA = f"valeo_it_{os.getpid()}"
 
 
 def postgres_url(schema: str) -> str:
@@ -52,19 +53,35 @@ def recreate_schema(schema: str) -> None:
         engine.dispose()
 
 
+def drop_schema(schema: str) -> None:
+    assert POSTGRES_URL
+    engine = create_engine(normalize_url(POSTGRES_URL))
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def migrated_postgres() -> str:
+def migrated_postgres() -> Iterator[str]:
     url = postgres_url(SCHEMA)
     recreate_schema(SCHEMA)
     migrate.upgrade(url)
-    return url
+    yield url
+    drop_schema(SCHEMA)
 
 
-def truncate_all(url: str) -> None:
-    engine = create_engine(url)
+@pytest.fixture(scope="session")
+def postgres_cleaner(migrated_postgres: str) -> Iterator[Callable[[], None]]:
+    """Empties every table. TRUNCATE waits for every open transaction on them (DELETE
+    would not), so nothing a previous test left in flight can reappear."""
+    engine = create_engine(migrated_postgres)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+    def clean() -> None:
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+    yield clean
     engine.dispose()
 
 
@@ -80,7 +97,7 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield request.getfixturevalue("sqlite_database_url")
         return
     url: str = request.getfixturevalue("migrated_postgres")
-    truncate_all(url)
+    request.getfixturevalue("postgres_cleaner")()
     yield url
 
 

@@ -1,5 +1,7 @@
 """Migrations match the models and run both ways, on SQLite and PostgreSQL."""
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -7,18 +9,20 @@ from sqlalchemy import create_engine, inspect
 
 from erp import migrate
 from erp.db import Base
-from tests.integration.conftest import postgres_url, recreate_schema
+from tests.integration.conftest import drop_schema, postgres_url, recreate_schema
 
-MIGRATION_SCHEMA = "valeo_migrations"
+MIGRATION_SCHEMA = f"valeo_migrations_{os.getpid()}"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
     url = postgres_url(MIGRATION_SCHEMA)
     recreate_schema(MIGRATION_SCHEMA)
-    return url
+    yield url
+    drop_schema(MIGRATION_SCHEMA)
 
 
 def tables(url: str) -> set[str]:

@@ -1,8 +1,9 @@
 """Every error is RFC 9457 problem+json, through the in-process app."""
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from erp.app import create_app
+from erp.config import Settings
 from erp.errors import PROBLEM_MEDIA_TYPE
 from tests.conftest import Account
 
@@ -58,7 +59,9 @@ def test_malformed_json_is_a_problem(client: TestClient) -> None:
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
 
 
-def test_unexpected_errors_are_500_problems_without_details(app: FastAPI) -> None:
+def test_unexpected_errors_are_500_problems_without_details(settings: Settings) -> None:
+    app = create_app(settings)  # its own app: the route added here must not leak
+
     @app.get("/api/v1/boom", include_in_schema=False)
     def boom() -> None:
         raise RuntimeError("database password is hunter2")
