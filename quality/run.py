@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from quality import coverage_data, history, new_code
@@ -48,18 +49,18 @@ def select_suites(config: QualityConfig, only: str | None, skip: str | None) -> 
 
 
 def run_suites(config: QualityConfig, names: list[str], extra: list[str]) -> list[SuiteOutcome]:
+    """Run each suite in turn; a live line shows which one runs and for how long."""
     outcomes = []
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn())
     for name in names:
-        started = time.monotonic()
-        with console.status(f"[bold]{name}[/] running…", spinner="dots") as status:
-            suite = config.suite(name)
-            outcome = run_suite(config, suite, extra)
-            status.update(f"{name} done")
+        with Progress(*columns, console=console, transient=True) as progress:
+            progress.add_task(f"{name} running", total=None)
+            outcome = run_suite(config, config.suite(name), extra)
         result = outcome.result
         style = {"passed": "green", "failed": "red"}.get(result.status, "yellow")
         console.print(
             f"[{style}]{result.status:>7}[/] {name}: {result.tests} tests, "
-            f"{result.failures + result.errors} failing, {time.monotonic() - started:.1f} s"
+            f"{result.failures + result.errors} failing, {result.duration_s:.1f} s"
             + (f" — {result.detail}" if result.detail else "")
         )
         outcomes.append(outcome)
