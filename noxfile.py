@@ -130,6 +130,16 @@ def quality(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def e2e(session: nox.Session) -> None:
+    """Critical paths in Chromium against a live server, judged by the critical-path gate.
+
+    Args after ``--`` go to pytest, e.g. ``nox -s e2e -- --headed -k crm``.
+    """
+    install(session, "quality")
+    session.run("python", "-m", "quality", "run", "--only", "e2e", "--", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def serve(session: nox.Session) -> None:
     """Run the ERP at http://127.0.0.1:8000 (args go to ``python -m erp serve``)."""
     install(session)

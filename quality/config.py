@@ -38,6 +38,7 @@ class Suite:
     reruns: int = 0  # pytest-rerunfailures: a test that passes on a rerun is reported flaky
     default: bool = True  # part of a run without --only
     commands: tuple[str, ...] = ()  # kind "commands": each a command line
+    coverage_into: str | None = None  # its coverage also counts for that suite (e2e → integration)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def load(root: Path) -> QualityConfig:
         raise ConfigError(f"cannot read [tool.quality] from {pyproject}: {exc}") from exc
     try:
         app = data["app"]
-        reports_dir = root / data.get("reports", "reports")
+        reports_dir = Path(
+            os.environ.get("VALEO_QUALITY_REPORTS") or root / data.get("reports", "reports")
+        )
         history = os.environ.get("VALEO_QUALITY_HISTORY") or data.get("history")
         return QualityConfig(
             root=root,
@@ -114,6 +117,7 @@ def load(root: Path) -> QualityConfig:
                     reruns=int(spec.get("reruns", 0)),
                     default=bool(spec.get("default", True)),
                     commands=_tuple(spec.get("commands")),
+                    coverage_into=spec.get("coverage_into"),
                 )
                 for name, spec in data["suites"].items()
             ),

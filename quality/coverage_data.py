@@ -81,6 +81,20 @@ def measure_suite(
     return measurements, figures, modules
 
 
+def merge_into(config: QualityConfig, source: str, target: str) -> bool:
+    """Add ``source``'s data to ``target``'s (e.g. the live server's during e2e → integration)."""
+    source_file, target_file = data_file(config, source), data_file(config, target)
+    if not source_file.exists() or not target_file.exists():
+        return False
+    merged = CoverageData(basename=str(target_file))
+    merged.read()
+    part = CoverageData(basename=str(source_file))
+    part.read()
+    merged.update(part)
+    merged.write()
+    return True
+
+
 def combine(config: QualityConfig, suites: list[str], name: str = "combined") -> Path | None:
     """Merge the suites' data into one file (the combined figure and the new-code gate)."""
     sources = [data_file(config, s) for s in suites if data_file(config, s).exists()]

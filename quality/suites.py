@@ -14,6 +14,7 @@ from pathlib import Path
 
 from quality import coverage_data
 from quality.config import QualityConfig, Suite
+from quality.critical_paths import evaluate_paths
 from quality.gates import Measurement, metric_key
 from quality.model import CoverageFigure, Failure, ModuleCoverage, SuiteResult, TestTiming
 
@@ -27,6 +28,7 @@ class SuiteOutcome:
     measurements: dict[str, Measurement] = field(default_factory=dict)
     coverage: dict[str, CoverageFigure] = field(default_factory=dict)
     modules: list[ModuleCoverage] = field(default_factory=list)
+    sections: dict[str, str] = field(default_factory=dict)  # report section title -> HTML
 
 
 def _category(element: ET.Element, kind: str) -> str:
@@ -90,7 +92,12 @@ def run_pytest(config: QualityConfig, suite: Suite, extra_args: list[str]) -> Su
         argv += ["--cov", "--cov-report="]
     if suite.reruns:
         argv += [f"--reruns={suite.reruns}"]
-    env = {**os.environ, "COVERAGE_FILE": str(data_file), "QUALITY_FLAKY_FILE": str(flaky_file)}
+    env = {
+        **os.environ,
+        "COVERAGE_FILE": str(data_file),
+        "QUALITY_FLAKY_FILE": str(flaky_file),
+        "E2E_OUTPUT": str(e2e_output(config)),
+    }
     with log.open("w", encoding="utf-8") as out:
         code = subprocess.call(argv, cwd=config.root, env=env, stdout=out, stderr=subprocess.STDOUT)
     result = SuiteResult(
@@ -157,8 +164,32 @@ def run_commands(config: QualityConfig, suite: Suite, _extra: list[str]) -> Suit
     return SuiteOutcome(result=result, measurements={key: measurement})
 
 
+def e2e_output(config: QualityConfig) -> Path:
+    return config.report_dir / "e2e"
+
+
+def run_e2e(config: QualityConfig, suite: Suite, extra_args: list[str]) -> SuiteOutcome:
+    """pytest in a real browser against a live server, plus the critical-path gate."""
+    results = e2e_output(config) / "critical_paths.json"
+    results.unlink(missing_ok=True)
+    artefacts = e2e_output(config) / "artifacts"  # Playwright's traces and screenshots
+    outcome = run_pytest(config, suite, [f"--output={artefacts}", *extra_args])
+    measured, matrix = evaluate_paths(results, suite.name, config.link(results))
+    outcome.measurements.update(measured)
+    if matrix:
+        outcome.sections["Critical paths (E2E)"] = matrix
+    for label, path in (
+        ("server log", e2e_output(config) / "server" / "server.log"),
+        ("traces and screenshots", e2e_output(config) / "artifacts"),
+    ):
+        if path.exists():
+            outcome.result.artefacts[label] = config.link(path)
+    return outcome
+
+
 RUNNERS: dict[str, Callable[[QualityConfig, Suite, list[str]], SuiteOutcome]] = {
     "pytest": run_pytest,
+    "e2e": run_e2e,
     "commands": run_commands,
 }
 

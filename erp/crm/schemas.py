@@ -6,9 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, Strict
+from pydantic import AfterValidator, Field, Strict
 
 from erp.crm.models import ActivityKind, Stage
+from erp.crm.rules import normalize_vat_id, vat_id_problem
 from erp.schemas import Email, IsoDate, Money, PatchModel, ReadModel, StrictModel
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -16,8 +17,18 @@ Text200 = Annotated[str, Field(max_length=200)]
 PostalCode = Annotated[str, Field(max_length=10, pattern=r"^[0-9A-Za-z \-]*$")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 Phone = Annotated[str, Field(max_length=40, pattern=r"^[0-9+()/ \-]*$")]
+
+
+def _valid_vat_id(value: str) -> str:
+    problem = vat_id_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return normalize_vat_id(value)
+
+
 VatId = Annotated[
     str,
+    AfterValidator(_valid_vat_id),
     Field(
         max_length=20,
         pattern=r"^[A-Za-z]{2}[0-9A-Za-z .\-]{2,18}$",

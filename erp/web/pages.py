@@ -124,7 +124,7 @@ async def register_submit(request: Request, db: DbSession, services: ServicesDep
     )
     try:
         with db.begin_nested():
-            auth_service.register_user(
+            user = auth_service.register_user(
                 db,
                 hasher=services.hasher,
                 email=body.email,
@@ -138,7 +138,16 @@ async def register_submit(request: Request, db: DbSession, services: ServicesDep
         errors["email"] = "An account with this e-mail address exists already."
     if errors:
         return render(request, "register.html", {"errors": errors, "values": kept}, status_code=422)
-    return RedirectResponse("/login?registered=1", status_code=303)
+    # A new account lands signed in on its dashboard.
+    issued = auth_service.issue_session(
+        db,
+        user=user,
+        kind=SessionKind.web,
+        lifetime=timedelta(hours=services.settings.session_hours),
+    )
+    response = RedirectResponse("/?welcome=1", status_code=303)
+    set_session_cookie(response, services, issued.token)
+    return response
 
 
 @router.post("/logout", dependencies=[Depends(WebAllow()), CsrfChecked])

@@ -69,4 +69,7 @@ def render(
     }
     response = templates.TemplateResponse(request, template, page_context, status_code=status_code)
     store_csrf_cookie(request, response)
+    if user is not None:
+        # Signed-in pages never come back from a cache (back button after logout).
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -90,8 +90,10 @@ def test_self_registered_user_waits_for_a_role(client: TestClient) -> None:
     }
     response = post_form(client, "/register", data, form_page="/register")
     assert response.status_code == 303
-    web_login(client, "neu@firma.test")
-    page = client.get("/")
+    assert response.headers["location"] == "/?welcome=1"  # signed in straight away
+    page = client.get("/?welcome=1")
+    assert 'data-testid="welcome"' in page.text
+    assert page.headers["cache-control"] == "no-store"
     assert 'data-testid="no-role"' in page.text
     assert client.get("/admin/users").status_code == 403
 

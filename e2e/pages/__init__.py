@@ -1,0 +1,1 @@
+"""Page objects: one class per screen, intent methods, role and label locators first."""
