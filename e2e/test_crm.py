@@ -47,7 +47,7 @@ def test_customer_contact_opportunity_won_and_activity(page: Page, api: Api, uni
         100,
         "40000.00",
     )
-    mine = api.get("/activities/mine", token, limit=100).json()["items"]
+    mine = api.get("/me/activities", token, limit=100).json()["items"]
     assert any(
         a["subject"] == "Auftrag bestätigen" and a["customer_id"] == customer["id"] for a in mine
     )

@@ -110,11 +110,28 @@ def _check_email(value: Any) -> str:
     return value.lower()
 
 
+def _json_integer(value: Any) -> Any:
+    # JSON has one number type and JSON Schema counts 3.0 as an integer; 3.5 stays refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Put it after any Field(ge=…, le=…) in the same Annotated: placed before, pydantic publishes
+# the bounds as raw "ge"/"le" keys instead of minimum/maximum (found by Schemathesis).
+JSON_INTEGER = BeforeValidator(_json_integer)
 Money = Annotated[
     Decimal,
     PlainValidator(_parse_money),
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
     WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["1234.50"]}),
+]
+# Sums (reports, summaries) are not bounded by the per-record limit of Money.
+MONEY_TOTAL_PATTERN = r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$"
+MoneyTotal = Annotated[
+    Decimal,
+    PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": MONEY_TOTAL_PATTERN, "examples": ["1234567.50"]}),
 ]
 IsoDate = Annotated[
     date,

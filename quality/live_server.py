@@ -94,7 +94,10 @@ class LiveServer:
 
     def _create_database(self) -> None:
         if self.postgres_admin_url is None:
-            self.database_url = f"sqlite:///{self.workdir / 'data' / 'live.sqlite3'}"
+            database = self.workdir / "data" / "live.sqlite3"
+            for stale in (database, *database.parent.glob("live.sqlite3-*")):
+                stale.unlink(missing_ok=True)  # a fresh database on every start
+            self.database_url = f"sqlite:///{database}"
             return
         self._database = f"valeo_live_{secrets.token_hex(6)}"
         admin = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT")

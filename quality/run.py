@@ -21,7 +21,8 @@ from quality import coverage_data, history, new_code
 from quality.config import ConfigError, QualityConfig, load
 from quality.gates import Measurement, evaluate
 from quality.model import GateResult, RunSummary
-from quality.suites import SuiteOutcome, run_suite
+from quality.outcome import SuiteOutcome
+from quality.suites import run_suite
 
 console = Console(stderr=True)
 if not console.is_terminal:  # CI logs: room for the gate table without wrapping

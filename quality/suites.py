@@ -9,26 +9,18 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from quality import coverage_data
 from quality.config import QualityConfig, Suite
+from quality.contracts_suite import run_contracts
 from quality.critical_paths import evaluate_paths
 from quality.gates import Measurement, metric_key
-from quality.model import CoverageFigure, Failure, ModuleCoverage, SuiteResult, TestTiming
+from quality.model import Failure, SuiteResult, TestTiming
+from quality.outcome import SuiteOutcome
 
 # pytest's exit codes: 0 all passed, 1 some failed; anything else means it could not run.
 PYTEST_RAN = {0, 1}
-
-
-@dataclass
-class SuiteOutcome:
-    result: SuiteResult
-    measurements: dict[str, Measurement] = field(default_factory=dict)
-    coverage: dict[str, CoverageFigure] = field(default_factory=dict)
-    modules: list[ModuleCoverage] = field(default_factory=list)
-    sections: dict[str, str] = field(default_factory=dict)  # report section title -> HTML
 
 
 def _category(element: ET.Element, kind: str) -> str:
@@ -190,6 +182,7 @@ def run_e2e(config: QualityConfig, suite: Suite, extra_args: list[str]) -> Suite
 RUNNERS: dict[str, Callable[[QualityConfig, Suite, list[str]], SuiteOutcome]] = {
     "pytest": run_pytest,
     "e2e": run_e2e,
+    "contracts": run_contracts,
     "commands": run_commands,
 }
 

@@ -14,7 +14,7 @@ from erp.schemas import Email, ReadModel, StrictModel
 
 class RegisterRequest(StrictModel):
     email: Email
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 

@@ -213,6 +213,8 @@ def set_roles(session: Session, *, user_id: int, roles: frozenset[Role], actor: 
     """Replace a user's roles. The last active admin cannot lose the admin role."""
     user = get_user(session, user_id=user_id)
     losing_admin = Role.admin in user.roles and Role.admin not in roles and user.is_active
+    if losing_admin and user.id == actor.id:
+        raise LastAdmin("you cannot remove your own admin role; ask another admin")
     if losing_admin and _admin_count(session) <= 1:
         raise LastAdmin("the last active admin cannot lose the admin role")
     kept = [grant for grant in user.role_grants if grant.role in roles]

@@ -13,7 +13,7 @@ from erp import audit
 from erp.auth.models import User
 from erp.crm import rules
 from erp.crm.models import Activity, Opportunity, Stage
-from erp.crm.service import active_customer, get_customer
+from erp.crm.service import active_customer
 from erp.errors import Conflict, DomainError, NotFound
 from erp.money import ZERO, round_cents
 from erp.timeutil import utcnow
@@ -43,12 +43,14 @@ class RecordArchived(Conflict):
     slug = "archived"
 
 
-class UnknownOwner(DomainError):
-    status, title, slug = 422, "Unknown owner", "unknown-owner"
+# References between records that the schema cannot check: answered 409 (the request is
+# well-formed; it conflicts with the state of the records it names).
+class UnknownOwner(Conflict):
+    title, slug = "Unknown owner", "unknown-owner"
 
 
-class OpportunityOfOtherCustomer(DomainError):
-    status, title, slug = 422, "Opportunity belongs to another customer", "opportunity-mismatch"
+class OpportunityOfOtherCustomer(Conflict):
+    title, slug = "Opportunity belongs to another customer", "opportunity-mismatch"
 
 
 def _owner(session: Session, owner_id: int | None, actor: User) -> int:
@@ -299,9 +301,8 @@ def list_activities(
     open_only: bool = False,
     include_archived: bool = False,
 ) -> tuple[list[Activity], int]:
-    """Activities, the most urgent first (due date, then creation)."""
-    if customer_id is not None:
-        get_customer(session, customer_id=customer_id)
+    """Activities, the most urgent first (due date, then creation). Filters only filter:
+    an unknown customer id gives an empty page, not a 404."""
     stmt = select(Activity)
     for column, value in (
         (Activity.customer_id, customer_id),

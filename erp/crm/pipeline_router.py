@@ -173,7 +173,8 @@ def list_activities(
     return _activity_page([ActivityRead.model_validate(a) for a in rows], total, page)
 
 
-@router.get("/activities/mine")
+# Not /activities/mine: that path would also match /activities/{activity_id}.
+@router.get("/me/activities")
 def my_open_activities(user: CrmUser, db: DbSession, page: Paging) -> Page[ActivityRead]:
     """The caller's open activities, the most urgent first."""
     rows, total = pipeline.list_activities(

@@ -10,9 +10,21 @@ from pydantic import AfterValidator, Field, Strict
 
 from erp.crm.models import ActivityKind, Stage
 from erp.crm.rules import normalize_vat_id, vat_id_problem
-from erp.schemas import Email, IsoDate, Money, PatchModel, ReadModel, StrictModel
+from erp.schemas import (
+    JSON_INTEGER,
+    Email,
+    IsoDate,
+    Money,
+    MoneyTotal,
+    PatchModel,
+    ReadModel,
+    StrictModel,
+)
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Request strings are stripped, so "not blank" must be published too: a fuzzer otherwise
+# sends "\n", which passes minLength 1 and is empty once stripped (found by Schemathesis).
+NOT_BLANK = r"\S"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 Text200 = Annotated[str, Field(max_length=200)]
 PostalCode = Annotated[str, Field(max_length=10, pattern=r"^[0-9A-Za-z \-]*$")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
@@ -35,12 +47,14 @@ VatId = Annotated[
         description="USt-IdNr., e.g. DE136695976; German ids are checked with their check digit",
     ),
 ]
-PaymentTerms = Annotated[int, Field(ge=0, le=365, description="Days until an invoice is due")]
-Probability = Annotated[int, Field(ge=0, le=100)]
+PaymentTerms = Annotated[
+    int, Field(ge=0, le=365, description="Days until an invoice is due"), JSON_INTEGER
+]
+Probability = Annotated[int, Field(ge=0, le=100), JSON_INTEGER]
 StageField = Annotated[Stage, Strict(False)]
 KindField = Annotated[ActivityKind, Strict(False)]
 Notes = Annotated[str, Field(max_length=5000)]
-RefId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+RefId = Annotated[int, Field(ge=1, le=2**31 - 1), JSON_INTEGER]
 
 
 class CustomerBase(StrictModel):
@@ -143,8 +157,8 @@ class OpportunityUpdate(PatchModel):
 
 class StageChange(StrictModel):
     stage: StageField
-    lost_reason: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
-        default=None, description="Required when the stage is 'lost'"
+    lost_reason: Annotated[str, Field(min_length=1, max_length=1000, pattern=NOT_BLANK)] | None = (
+        Field(default=None, description="Required when the stage is 'lost'")
     )
 
 
@@ -200,14 +214,14 @@ class ActivityRead(ReadModel):
 class StageSummary(ReadModel):
     stage: Stage
     count: int
-    expected_revenue: Money
-    weighted_revenue: Money
+    expected_revenue: MoneyTotal
+    weighted_revenue: MoneyTotal
 
 
 class PipelineSummary(ReadModel):
     stages: list[StageSummary]
-    open_expected_revenue: Money
-    open_weighted_revenue: Money
+    open_expected_revenue: MoneyTotal
+    open_weighted_revenue: MoneyTotal
 
 
 class HistoryEntry(ReadModel):

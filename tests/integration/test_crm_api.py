@@ -158,13 +158,13 @@ def test_activities_and_my_open_list(client: TestClient, seller: Account) -> Non
             "due_date": "2027-01-05",
         },
     )
-    mine = client.get("/api/v1/activities/mine", headers=seller.headers).json()
+    mine = client.get("/api/v1/me/activities", headers=seller.headers).json()
     assert [a["subject"] for a in mine["items"]] == ["Angebot", "Rückruf"]
     done = client.patch(
         f"/api/v1/activities/{first['id']}", json={"done": True}, headers=seller.headers
     )
     assert done.json()["done_at"] is not None
-    assert client.get("/api/v1/activities/mine", headers=seller.headers).json()["total"] == 1
+    assert client.get("/api/v1/me/activities", headers=seller.headers).json()["total"] == 1
 
 
 def test_roles_accounting_reads_customers_only_warehouse_nothing(

@@ -1,0 +1,1 @@
+"""Contract tests: Schemathesis fuzzes the OpenAPI schema of a live server, once per role."""

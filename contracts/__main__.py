@@ -1,0 +1,3 @@
+from contracts.run import main
+
+raise SystemExit(main())
