@@ -39,9 +39,14 @@ EMAIL_PATTERN = (
 
 
 class StrictModel(BaseModel):
-    """Base for request bodies."""
+    """Base for request bodies: exactly what the schema says, nothing silently changed.
 
-    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+    Strings are not stripped: a stripped value can break the published limits (a 101-character
+    city with a leading "\r" passed maxLength 100, a password of spaces became empty — found by
+    Schemathesis). Pages strip their form fields; "not blank" is a published pattern.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 def _drop_nulls_from_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:

@@ -99,3 +99,15 @@ def test_pipeline_totals_beyond_the_per_deal_limit_match_the_schema(
     import re
 
     assert re.fullmatch(pattern, summary["open_expected_revenue"])
+
+
+def test_request_strings_are_taken_as_sent(
+    client: TestClient, make_account: AccountFactory
+) -> None:
+    seller = make_account(Role.sales)
+    too_long = client.post(
+        "/api/v1/customers", json={"name": "A", "city": "\r" + "x" * 100}, headers=seller.headers
+    )
+    assert too_long.status_code == 422  # 101 characters, even if one is whitespace
+    spaces = client.post("/api/v1/auth/login", json={"email": "a@firma.test", "password": "   "})
+    assert spaces.status_code == 401  # a password of spaces is a (wrong) password, not empty
