@@ -13,7 +13,7 @@ from erp import audit
 from erp.auth.models import User
 from erp.crm import rules
 from erp.crm.models import Activity, Opportunity, Stage
-from erp.crm.service import active_customer
+from erp.crm.service import active_customer, archive_record
 from erp.errors import Conflict, DomainError, NotFound
 from erp.money import ZERO, round_cents
 from erp.timeutil import utcnow
@@ -162,17 +162,7 @@ def change_stage(
 
 def archive_opportunity(session: Session, *, opportunity_id: int, actor: User) -> Opportunity:
     opportunity = get_opportunity(session, opportunity_id=opportunity_id)
-    if not opportunity.archived:
-        opportunity.archived_at = utcnow()
-        _touch(opportunity, actor)
-        audit.record(
-            session,
-            entity="opportunity",
-            entity_id=opportunity.id,
-            action="archive",
-            user_id=actor.id,
-        )
-    session.flush()
+    archive_record(session, opportunity, entity="opportunity", actor=actor)
     return opportunity
 
 
@@ -280,13 +270,7 @@ def update_activity(
 
 def archive_activity(session: Session, *, activity_id: int, actor: User) -> Activity:
     activity = get_activity(session, activity_id=activity_id)
-    if not activity.archived:
-        activity.archived_at = utcnow()
-        _touch(activity, actor)
-        audit.record(
-            session, entity="activity", entity_id=activity.id, action="archive", user_id=actor.id
-        )
-    session.flush()
+    archive_record(session, activity, entity="activity", actor=actor)
     return activity
 
 

@@ -249,15 +249,23 @@ def update_contact(
     return contact
 
 
-def archive_contact(session: Session, *, contact_id: int, actor: User) -> Contact:
-    contact = get_contact(session, contact_id=contact_id)
-    if not contact.archived:
-        contact.archived_at = utcnow()
-        contact.updated_at, contact.updated_by_id = utcnow(), actor.id
+def archive_record(
+    session: Session, record: Contact | Opportunity | Activity, *, entity: str, actor: User
+) -> None:
+    """Archive once (archiving again changes nothing); the record stays readable."""
+    if record.archived_at is None:
+        now = utcnow()
+        record.archived_at = now
+        record.updated_at, record.updated_by_id = now, actor.id
         audit.record(
-            session, entity="contact", entity_id=contact.id, action="archive", user_id=actor.id
+            session, entity=entity, entity_id=record.id, action="archive", user_id=actor.id
         )
     session.flush()
+
+
+def archive_contact(session: Session, *, contact_id: int, actor: User) -> Contact:
+    contact = get_contact(session, contact_id=contact_id)
+    archive_record(session, contact, entity="contact", actor=actor)
     return contact
 
 
