@@ -13,7 +13,7 @@ from erp import audit
 from erp.auth.models import User
 from erp.crm import rules
 from erp.crm.models import Activity, Opportunity, Stage
-from erp.crm.service import active_customer, archive_record
+from erp.crm.service import active_customer, archive_record, update_record
 from erp.errors import Conflict, DomainError, NotFound
 from erp.money import ZERO, round_cents
 from erp.timeutil import utcnow
@@ -115,18 +115,7 @@ def update_opportunity(
         raise OpportunityClosed(f"opportunity {opportunity_id} is {opportunity.stage}")
     if "owner_id" in values:
         values = {**values, "owner_id": _owner(session, values["owner_id"], actor)}
-    changed = audit.apply_changes(opportunity, values)
-    if changed:
-        _touch(opportunity, actor)
-        audit.record(
-            session,
-            entity="opportunity",
-            entity_id=opportunity.id,
-            action="update",
-            user_id=actor.id,
-            changes=changed,
-        )
-    session.flush()
+    update_record(session, opportunity, entity="opportunity", values=values, actor=actor)
     return opportunity
 
 
@@ -251,20 +240,10 @@ def update_activity(
         raise RecordArchived(f"activity {activity_id} is archived")
     if "owner_id" in values:
         values = {**values, "owner_id": _owner(session, values["owner_id"], actor)}
-    changed = audit.apply_changes(activity, values)
+    changed = update_record(session, activity, entity="activity", values=values, actor=actor)
     if "done" in changed:
         activity.done_at = utcnow() if activity.done else None
-    if changed:
-        _touch(activity, actor)
-        audit.record(
-            session,
-            entity="activity",
-            entity_id=activity.id,
-            action="update",
-            user_id=actor.id,
-            changes=changed,
-        )
-    session.flush()
+        session.flush()
     return activity
 
 

@@ -95,18 +95,9 @@ def update_customer(
     session: Session, *, customer_id: int, actor: User, values: dict[str, Any]
 ) -> Customer:
     customer = active_customer(session, customer_id=customer_id)
-    changed = audit.apply_changes(customer, _clean_vat_id(dict(values)))
-    if changed:
-        customer.updated_at, customer.updated_by_id = utcnow(), actor.id
-        audit.record(
-            session,
-            entity="customer",
-            entity_id=customer.id,
-            action="update",
-            user_id=actor.id,
-            changes=changed,
-        )
-    session.flush()
+    update_record(
+        session, customer, entity="customer", values=_clean_vat_id(dict(values)), actor=actor
+    )
     return customer
 
 
@@ -234,19 +225,32 @@ def update_contact(
     if contact.archived:
         raise ContactArchived(f"contact {contact_id} is archived")
     active_customer(session, customer_id=contact.customer_id)
-    changed = audit.apply_changes(contact, values)
+    update_record(session, contact, entity="contact", values=values, actor=actor)
+    return contact
+
+
+def update_record(
+    session: Session,
+    record: Customer | Contact | Opportunity | Activity,
+    *,
+    entity: str,
+    values: dict[str, Any],
+    actor: User,
+) -> dict[str, Any]:
+    """Apply ``values``; stamp and audit what really changed (returned as old → new)."""
+    changed = audit.apply_changes(record, values)
     if changed:
-        contact.updated_at, contact.updated_by_id = utcnow(), actor.id
+        record.updated_at, record.updated_by_id = utcnow(), actor.id
         audit.record(
             session,
-            entity="contact",
-            entity_id=contact.id,
+            entity=entity,
+            entity_id=record.id,
             action="update",
             user_id=actor.id,
             changes=changed,
         )
     session.flush()
-    return contact
+    return changed
 
 
 def archive_record(
