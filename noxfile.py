@@ -30,6 +30,24 @@ def install(session: nox.Session, *groups: str) -> None:
     )
 
 
+def locust_venv(session: nox.Session) -> dict[str, str]:
+    """Locust in a venv of its own (its pytest plugin clashes with ours); env naming it."""
+    location = ROOT / ".nox" / "locust"
+    env = {"UV_PROJECT_ENVIRONMENT": str(location), "UV_PYTHON_DOWNLOADS": "never"}
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--no-default-groups",
+        "--group",
+        "load",
+        f"--python={PYTHON}",
+        external=True,
+        env=env,
+    )
+    return {"VALEO_LOCUST": str(location / "bin" / "locust")}
+
+
 def run_pytest_with_coverage(session: nox.Session, suite: str) -> None:
     """Run one suite under coverage and print backend and web coverage separately."""
     coverage_dir = REPORTS / "coverage"
@@ -85,14 +103,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def unit(session: nox.Session) -> None:
     """Unit tests: rules and services, in-process app on temporary SQLite; with coverage."""
-    install(session, "test")
+    install(session, "quality")
     run_pytest_with_coverage(session, "unit")
 
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Integration tests: API and pages on SQLite and PostgreSQL (VALEO_TEST_POSTGRES_URL)."""
-    install(session, "test")
+    install(session, "quality")
     if not os.environ.get("VALEO_TEST_POSTGRES_URL"):
         session.warn("VALEO_TEST_POSTGRES_URL is not set: the PostgreSQL leg will be skipped")
     run_pytest_with_coverage(session, "integration")
@@ -101,21 +119,24 @@ def integration(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit and integration tests, one after the other."""
-    install(session, "test")
+    install(session, "quality")
     run_pytest_with_coverage(session, "unit")
     run_pytest_with_coverage(session, "integration")
 
 
 @nox.session(python=PYTHON)
 def quality(session: nox.Session) -> None:
-    """The main job: lint, unit, integration; every gate judged; reports/latest/index.html.
+    """The main job: every suite, every gate judged; reports/latest/index.html.
 
     ``nox -s quality -- --only unit,integration`` or ``-- --skip lint`` select suites.
     """
     install(session, "lint")
+    env = locust_venv(session)
     summary_file = REPORTS / "latest" / "summary.json"
     summary_file.unlink(missing_ok=True)  # never judge a stale run
-    session.run("python", "-m", "quality", "run", *session.posargs, success_codes=[0, 1, 2])
+    session.run(
+        "python", "-m", "quality", "run", *session.posargs, env=env, success_codes=[0, 1, 2]
+    )
     if not summary_file.exists():
         session.error("the quality harness broke before writing reports/latest/summary.json")
     summary = json.loads(summary_file.read_text(encoding="utf-8"))
@@ -148,6 +169,18 @@ def contracts(session: nox.Session) -> None:
     """
     install(session, "quality")
     session.run("python", "-m", "quality", "run", "--only", "contracts", "--", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def load(session: nox.Session) -> None:
+    """The declared load (Locust personas) against a live server; the load gates judged.
+
+    Options after ``--`` go to ``python -m load``: ``-- --users 40 --rate-per-user 2
+    --duration 5m`` changes the load, ``-- --processes 2`` spreads Locust over processes.
+    """
+    install(session, "quality")
+    env = locust_venv(session)
+    session.run("python", "-m", "quality", "run", "--only", "load", "--", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHON, default=False)

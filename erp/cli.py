@@ -44,7 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     mig.add_argument("--revision", default="head")
     mig.add_argument("--downgrade", action="store_true")
 
-    commands.add_parser("seed-demo", help="create demo users and data (not in production)")
+    seed = commands.add_parser("seed-demo", help="create demo users and data (not in production)")
+    seed.add_argument(
+        "--customers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N volume customers besides the demo ones (for load runs)",
+    )
 
     admin = commands.add_parser("create-admin", help="create an admin or grant admin to an account")
     admin.add_argument("--email", required=True)
@@ -89,7 +96,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
+def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     if settings.environment is Environment.production:
         console.print("[red]seed-demo refuses to run in production[/]")
         return 2
@@ -99,7 +106,9 @@ def cmd_seed_demo(_args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.effective_database_url)
     try:
         with database.transaction() as session:
-            summary = seed_demo(session, hasher=_hasher(settings))
+            summary = seed_demo(
+                session, hasher=_hasher(settings), extra_customers=max(0, args.customers)
+            )
     finally:
         database.dispose()
     for line in summary:

@@ -18,7 +18,7 @@ DEMO_USERS = [
 ]
 
 
-def seed_demo(session: Session, *, hasher: PasswordHasher) -> list[str]:
+def seed_demo(session: Session, *, hasher: PasswordHasher, extra_customers: int = 0) -> list[str]:
     """Create the demo accounts and CRM data that do not exist yet; return what was done."""
     lines = []
     for email, name, roles in DEMO_USERS:
@@ -31,5 +31,5 @@ def seed_demo(session: Session, *, hasher: PasswordHasher) -> list[str]:
         lines.append(f"{email}: created (password {DEMO_PASSWORD})")
     sales = auth_service.find_user_by_email(session, email="sales@valeo.test")
     assert sales is not None
-    lines.append(seed_crm(session, sales=sales))
+    lines.append(seed_crm(session, sales=sales, extra_customers=extra_customers))
     return lines

@@ -183,6 +183,18 @@ def _duration_chart(summary: RunSummary, duration: Series, labels: list[str]) ->
 
 def _render(draw: Callable[[Axes], None], labels: list[str]) -> str:
     """Draw one chart over the runs in ``labels`` and return it as an SVG data URI."""
+
+    def draw_over_runs(axes: Axes) -> None:
+        step = max(1, -(-len(labels) // MAX_TICK_LABELS))  # ceiling division
+        ticks = list(range(len(labels) - 1, -1, -step))[::-1]  # always label the current run
+        axes.set_xticks(ticks, [labels[index] for index in ticks], fontsize=7)
+        draw(axes)
+
+    return svg_data_uri(draw_over_runs)
+
+
+def svg_data_uri(draw: Callable[[Axes], None]) -> str:
+    """One chart drawn by ``draw`` on a fresh figure, as a reproducible SVG data URI."""
     _ensure_matplotlib_config_dir()
     from matplotlib import rc_context
     from matplotlib.figure import Figure
@@ -193,9 +205,6 @@ def _render(draw: Callable[[Axes], None], labels: list[str]) -> str:
     with rc_context({"svg.hashsalt": "valeo", "svg.fonttype": "none", "font.size": 9.0}):
         figure = Figure(figsize=(7.0, 2.6), layout="constrained")
         axes = figure.subplots()
-        step = max(1, -(-len(labels) // MAX_TICK_LABELS))  # ceiling division
-        ticks = list(range(len(labels) - 1, -1, -step))[::-1]  # always label the current run
-        axes.set_xticks(ticks, [labels[index] for index in ticks], fontsize=7)
         axes.grid(visible=True, axis="y", color="#d0d7de", linewidth=0.5)
         axes.spines[["top", "right"]].set_visible(False)
         draw(axes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ class Layer:
 @dataclass(frozen=True)
 class Suite:
     name: str
-    kind: str  # "pytest" for now; later "e2e", "contracts", "load", …
+    kind: str  # "pytest", "commands", "e2e", "contracts" or "load"
     paths: tuple[str, ...] = ()
     coverage: bool = False
     args: tuple[str, ...] = ()
@@ -39,6 +40,7 @@ class Suite:
     default: bool = True  # part of a run without --only
     commands: tuple[str, ...] = ()  # kind "commands": each a command line
     coverage_into: str | None = None  # its coverage also counts for that suite (e2e → integration)
+    options: Mapping[str, Any] = field(default_factory=dict)  # the suite kind's own settings
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def load(root: Path) -> QualityConfig:
                     default=bool(spec.get("default", True)),
                     commands=_tuple(spec.get("commands")),
                     coverage_into=spec.get("coverage_into"),
+                    options=dict(spec.get("options", {})),
                 )
                 for name, spec in data["suites"].items()
             ),

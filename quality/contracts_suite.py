@@ -7,15 +7,13 @@ reads ``contracts{suite:…}``: ``failures`` = Schemathesis findings + breaking 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from html import escape
 from typing import Any
 
 from quality.config import QualityConfig, Suite
+from quality.external import run_external
 from quality.gates import Measurement, metric_key
-from quality.model import Failure, SuiteResult
+from quality.model import Failure
 from quality.outcome import SuiteOutcome
 
 
@@ -46,27 +44,8 @@ def _findings_html(data: dict[str, Any]) -> str:
 
 
 def run_contracts(config: QualityConfig, suite: Suite, extra_args: list[str]) -> SuiteOutcome:
-    started, out = time.monotonic(), config.report_dir / suite.name
-    out.mkdir(parents=True, exist_ok=True)
-    log = config.report_dir / "logs" / f"{suite.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    findings_file = out / "findings.json"
-    findings_file.unlink(missing_ok=True)
-    argv = [sys.executable if a == "python" else a for a in suite.commands[0].split()]
-    with log.open("w", encoding="utf-8") as stream:
-        code = subprocess.call(
-            [*argv, "--output", str(out), *extra_args],
-            cwd=config.root,
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-    result = SuiteResult(
-        name=suite.name,
-        status="passed",
-        duration_s=round(time.monotonic() - started, 2),
-        log=config.link(log),
-    )
-    outcome = SuiteOutcome(result=result)
+    outcome, out, code = run_external(config, suite, extra_args, "findings.json")
+    result, findings_file = outcome.result, out / "findings.json"
     if code not in (0, 1) or not findings_file.exists():
         result.status, result.detail = "error", f"contract run could not run (exit code {code})"
         return outcome

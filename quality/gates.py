@@ -8,7 +8,9 @@ Declared in ``[tool.quality.gates]`` as ``"metric{tag:value,…}" = ["aggregatio
     "http_req_failed" = ["rate < 0.1%"]
     "server_cpu" = ["avg < 70%"]
 
-A gate whose measurement is missing fails with "no data": it never passes by default.
+A tag value ``*`` declares the gate for every measured value of that tag: one gate result
+per route, each naming its route. A gate whose measurement is missing fails with "no data":
+it never passes by default; a ``*`` gate that matches nothing fails the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from quality.model import GateResult
 
@@ -111,6 +113,16 @@ class Measurement:
     values: dict[str, float] = field(default_factory=dict)
     source: str | None = None
     note: str = ""  # e.g. "no base: nothing to compare against"
+    metric: str = ""  # name and tags, for gates declared with a "*" tag
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def tagged(
+    metric: str, tags: Mapping[str, str], unit: str, values: dict[str, float], source: str
+) -> tuple[str, Measurement]:
+    """A measurement that ``*`` gates can find by its name and tags, with its key."""
+    measurement = Measurement(unit, values, source=source, metric=metric, tags=dict(tags))
+    return metric_key(metric, tags), measurement
 
 
 def headroom(comparator: str, actual: float, threshold: float) -> float:
@@ -157,3 +169,42 @@ def evaluate(spec: GateSpec, measurements: Mapping[str, Measurement]) -> GateRes
     result.status = "pass" if passed else "fail"
     result.detail = measurement.note
     return result
+
+
+WILDCARD = "*"
+
+
+def expand(spec: GateSpec, measurements: Mapping[str, Measurement]) -> list[GateSpec]:
+    """The gates ``spec`` stands for: itself, or one per measurement its ``*`` tags match."""
+    wild = {name for name, value in spec.tags if value == WILDCARD}
+    if not wild:
+        return [spec]
+    fixed = {name: value for name, value in spec.tags if value != WILDCARD}
+    matching = [
+        m
+        for m in measurements.values()
+        if m.metric == spec.metric
+        and set(m.tags) == wild | set(fixed)
+        and all(m.tags[name] == value for name, value in fixed.items())
+    ]
+    return [
+        replace(spec, tags=tuple(sorted(m.tags.items())))
+        for m in sorted(matching, key=lambda m: metric_key(m.metric, m.tags))
+    ]
+
+
+def evaluate_all(
+    specs: list[GateSpec], measurements: Mapping[str, Measurement]
+) -> list[GateResult]:
+    results = []
+    for spec in specs:
+        concrete = expand(spec, measurements)
+        if not concrete:
+            result = evaluate(spec, measurements)
+            result.detail = f"no data: nothing measured matches {spec.key}"
+            results.append(result)
+        for gate in concrete:
+            result = evaluate(gate, measurements)
+            result.declared = spec.label if gate is not spec else ""
+            results.append(result)
+    return results

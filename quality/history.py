@@ -11,6 +11,7 @@ from quality.model import GateResult, HistoryPoint, RunSummary
 KEEP = 50  # runs shown in trends
 COVERAGE_DROP = 0.5  # points
 LATENCY_RISE = 0.20  # relative
+LATENCY_NOISE_MS = 20.0  # a smaller rise is noise, whatever its relative size
 TIGHTEN_COVERAGE = 5.0  # points of headroom worth a hint
 TIGHTEN_RELATIVE = 0.5  # of the threshold, for latency and rates
 
@@ -70,7 +71,12 @@ def regressions(current: RunSummary, history: list[HistoryPoint]) -> list[str]:
             and before - gate.actual >= COVERAGE_DROP
         ):
             found.append(f"{gate.metric} fell from {before:g} % to {gate.actual:g} %")
-        if gate.unit == "ms" and before > 0 and gate.actual > before * (1 + LATENCY_RISE):
+        if (
+            gate.unit == "ms"
+            and before > 0
+            and gate.actual > before * (1 + LATENCY_RISE)
+            and gate.actual - before >= LATENCY_NOISE_MS
+        ):
             found.append(f"{gate.metric} rose from {before:g} ms to {gate.actual:g} ms")
     new_failures = sorted(
         {f.name for s in current.suites for f in s.failed} - set(baseline.failed_tests)
@@ -80,23 +86,35 @@ def regressions(current: RunSummary, history: list[HistoryPoint]) -> list[str]:
 
 
 def tighten_hints(gates: list[GateResult]) -> list[str]:
+    """Gates with far more headroom than needed; a gate judged per route hints once."""
     hints = []
-    for gate in gates:
-        if gate.status != "pass" or gate.headroom is None:
+    groups: dict[tuple[str, int], list[GateResult]] = {}
+    for index, gate in enumerate(gates):
+        key = (gate.declared, -1) if gate.declared else (gate.gate, index)
+        groups.setdefault(key, []).append(gate)
+    for (declared, _), members in groups.items():
+        if any(g.status != "pass" or g.headroom is None for g in members):
             continue
+        tightest = min(members, key=lambda g: g.headroom or 0.0)
+        assert tightest.headroom is not None
+        assert tightest.actual is not None
         if (
-            gate.unit == "%"
-            and gate.comparator in (">", ">=")
-            and gate.headroom >= TIGHTEN_COVERAGE
-        ):
-            hints.append(f"{gate.gate}: {gate.headroom:g} points of headroom; consider raising it")
-        elif (
-            gate.comparator in ("<", "<=")
-            and gate.threshold > 0
-            and (gate.headroom / gate.threshold >= TIGHTEN_RELATIVE)
+            tightest.unit == "%"
+            and tightest.comparator in (">", ">=")
+            and tightest.headroom >= TIGHTEN_COVERAGE
         ):
             hints.append(
-                f"{gate.gate}: actual {gate.actual:g}{gate.unit} is far below; consider tightening"
+                f"{declared}: {tightest.headroom:g} points of headroom; consider raising it"
+            )
+        elif (
+            tightest.comparator in ("<", "<=")
+            and tightest.threshold > 0
+            and (tightest.headroom / tightest.threshold >= TIGHTEN_RELATIVE)
+        ):
+            worst = f" (worst: {tightest.gate.split(': ')[0]})" if len(members) > 1 else ""
+            hints.append(
+                f"{declared}: actual {tightest.actual:g}{tightest.unit}{worst} is far below; "
+                "consider tightening"
             )
     return hints
 

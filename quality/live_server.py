@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -62,12 +63,17 @@ class LiveServer:
         extra_env: dict[str, str] | None = None,
         serve_args: tuple[str, ...] = (),
         ready_timeout: float = 30.0,
+        database_template: Path | None = None,
+        cpus: frozenset[int] | None = None,
     ) -> None:
+        """``database_template``: a prepared SQLite file copied in instead of seeding;
+        ``cpus``: the cores the server (and its workers) may run on."""
         self.config, self.workdir, self.coverage, self.seed = config, workdir, coverage, seed
         self.postgres_admin_url = postgres_admin_url
         self.extra_env = extra_env or {}
         self.serve_args = serve_args
         self.ready_timeout = ready_timeout
+        self.database_template, self.cpus = database_template, cpus
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "server.log"
@@ -97,8 +103,12 @@ class LiveServer:
             database = self.workdir / "data" / "live.sqlite3"
             for stale in (database, *database.parent.glob("live.sqlite3-*")):
                 stale.unlink(missing_ok=True)  # a fresh database on every start
+            if self.database_template is not None:
+                shutil.copyfile(self.database_template, database)
             self.database_url = f"sqlite:///{database}"
             return
+        if self.database_template is not None:
+            raise LiveServerError("a database template is a SQLite file: not for PostgreSQL", "")
         self._database = f"valeo_live_{secrets.token_hex(6)}"
         admin = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
@@ -148,9 +158,14 @@ class LiveServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=self._pin if self.cpus else None,  # noqa: PLW1509  (one system call)
             )
         self._wait_ready()
         return self
+
+    def _pin(self) -> None:
+        assert self.cpus is not None
+        os.sched_setaffinity(0, self.cpus)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout

@@ -30,6 +30,7 @@ class GateResult:
     status: GateStatus
     source: str | None  # the artefact the value was read from
     detail: str = ""  # why "no-data" / "no-base", or extra context
+    declared: str = ""  # the declared gate one of many judged (e.g. per route); "" for itself
 
 
 @dataclass

@@ -43,6 +43,7 @@ PLACEHOLDER_SECTIONS = (
     "Critical paths (E2E)",
     "Contract findings",
     "Load: percentiles per route",
+    "Load over time",
     "Server CPU and memory",
 )
 NO_HISTORY = "No history yet: trends start with the next run."
@@ -91,12 +92,12 @@ def write_report(
 
 
 def render_html(summary: RunSummary, sections: Mapping[str, str]) -> str:
-    template = _environment().get_template("report.html")
+    template = template_environment().get_template("report.html")
     return template.render(**_html_context(summary, sections))
 
 
 @cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,

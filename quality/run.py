@@ -19,7 +19,7 @@ from rich.table import Table
 
 from quality import coverage_data, history, new_code
 from quality.config import ConfigError, QualityConfig, load
-from quality.gates import Measurement, evaluate
+from quality.gates import Measurement, evaluate_all
 from quality.model import GateResult, RunSummary
 from quality.outcome import SuiteOutcome
 from quality.suites import run_suite
@@ -138,7 +138,7 @@ def summarize(
     specs = [spec for spec in config.gates if dict(spec.tags).get("suite") not in skipped]
     if skipped & {"unit", "integration"}:
         specs = [spec for spec in specs if dict(spec.tags).get("suite") != "new-code"]
-    summary.gates = [evaluate(spec, measurements) for spec in specs]
+    summary.gates = evaluate_all(specs, measurements)
     summary.least_covered = sorted(modules, key=lambda m: (m.percent, -m.missing_lines))[:10]
     summary.omitted = coverage_data.omitted_patterns(config)
     summary.pragma_no_cover = coverage_data.count_pragmas(config)

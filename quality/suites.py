@@ -16,6 +16,7 @@ from quality.config import QualityConfig, Suite
 from quality.contracts_suite import run_contracts
 from quality.critical_paths import evaluate_paths
 from quality.gates import Measurement, metric_key
+from quality.load_suite import run_load
 from quality.model import Failure, SuiteResult, TestTiming
 from quality.outcome import SuiteOutcome
 
@@ -183,6 +184,7 @@ RUNNERS: dict[str, Callable[[QualityConfig, Suite, list[str]], SuiteOutcome]] = 
     "pytest": run_pytest,
     "e2e": run_e2e,
     "contracts": run_contracts,
+    "load": run_load,
     "commands": run_commands,
 }
 

@@ -12,7 +12,7 @@ from erp.auth.models import Role, User
 from erp.deps import DbSession
 from erp.errors import DomainError
 from erp.schemas import MAX_ID, ObjectId
-from erp.web.forms import form_list
+from erp.web.forms import PostedForm, form_list
 from erp.web.security import CsrfChecked, WebAllow
 from erp.web.templating import render
 
@@ -63,10 +63,10 @@ def users_page(
 
 
 @router.post("/users/{user_id}/roles", dependencies=[CsrfChecked])
-async def set_roles(
-    user_id: ObjectId, request: Request, db: DbSession, admin: AdminPage
+def set_roles(
+    user_id: ObjectId, request: Request, db: DbSession, admin: AdminPage, form: PostedForm
 ) -> Response:
-    requested = await form_list(request, "roles")
+    requested = form_list(form, "roles")
     unknown = sorted(set(requested) - {role.value for role in Role})
     if unknown:
         return _users_page(
@@ -83,10 +83,9 @@ async def set_roles(
 
 
 @router.post("/users/{user_id}/active", dependencies=[CsrfChecked])
-async def set_active(
-    user_id: ObjectId, request: Request, db: DbSession, admin: AdminPage
+def set_active(
+    user_id: ObjectId, request: Request, db: DbSession, admin: AdminPage, form: PostedForm
 ) -> Response:
-    form = await request.form()
     active = form.get("active") == "true"
     try:
         with db.begin_nested():

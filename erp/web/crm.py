@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 
 from erp.auth.models import Role, User
 from erp.crm import pipeline, service
@@ -24,7 +25,7 @@ from erp.deps import DbSession
 from erp.errors import DomainError
 from erp.schemas import MAX_ID, ObjectId
 from erp.timeutil import business_date
-from erp.web.forms import errors_by_field, int_input, money_input, optional
+from erp.web.forms import PostedForm, errors_by_field, int_input, money_input, optional
 from erp.web.security import CsrfChecked, WebAllow
 from erp.web.templating import render
 
@@ -55,8 +56,7 @@ class FormProblem(Exception):
         self.errors = errors
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
+def _fields(form: FormData) -> dict[str, str]:
     return {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
 
 
@@ -108,8 +108,8 @@ def new_customer_page(request: Request, user: CrmPage) -> Response:
 
 
 @router.post("/customers/new", dependencies=[CsrfChecked])
-async def create_customer(request: Request, db: DbSession, user: CrmPage) -> Response:
-    values = await _form(request)
+def create_customer(request: Request, db: DbSession, user: CrmPage, form: PostedForm) -> Response:
+    values = _fields(form)
     try:
         body = _validate(CustomerCreate, _customer_data(values))
         with db.begin_nested():
@@ -169,11 +169,11 @@ def edit_customer_page(
 
 
 @router.post("/customers/{customer_id}/edit", dependencies=[CsrfChecked])
-async def update_customer(
-    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage
+def update_customer(
+    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage, form: PostedForm
 ) -> Response:
     customer = service.get_customer(db, customer_id=customer_id)
-    values = await _form(request)
+    values = _fields(form)
     try:
         body = _validate(
             CustomerUpdate,
@@ -193,19 +193,19 @@ async def update_customer(
 
 
 @router.post("/customers/{customer_id}/archive", dependencies=[CsrfChecked])
-async def archive_customer(
-    customer_id: ObjectId, db: DbSession, user: CrmPage, request: Request
+def archive_customer(
+    customer_id: ObjectId, db: DbSession, user: CrmPage, form: PostedForm
 ) -> Response:
-    archived = (await _form(request)).get("archived", "true") == "true"
+    archived = _fields(form).get("archived", "true") == "true"
     service.set_customer_archived(db, customer_id=customer_id, actor=user, archived=archived)
     return RedirectResponse(f"/customers/{customer_id}", status_code=303)
 
 
-async def _attach(
-    request: Request, db: DbSession, user: User, customer_id: int, build: Any
+def _attach(
+    request: Request, db: DbSession, user: User, customer_id: int, build: Any, form: FormData
 ) -> Response:
     """Run a form that adds something to a customer; errors go back to the detail page."""
-    values = await _form(request)
+    values = _fields(form)
     try:
         with db.begin_nested():
             build(values)
@@ -225,8 +225,8 @@ def _detail_with_error(
 
 
 @router.post("/customers/{customer_id}/contacts", dependencies=[CsrfChecked])
-async def add_contact(
-    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage
+def add_contact(
+    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage, form: PostedForm
 ) -> Response:
     def build(values: dict[str, str]) -> None:
         data = {
@@ -238,12 +238,12 @@ async def add_contact(
         body = _validate(ContactCreate, data)
         service.create_contact(db, customer_id=customer_id, actor=user, values=body.model_dump())
 
-    return await _attach(request, db, user, customer_id, build)
+    return _attach(request, db, user, customer_id, build, form)
 
 
 @router.post("/customers/{customer_id}/opportunities", dependencies=[CsrfChecked])
-async def add_opportunity(
-    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage
+def add_opportunity(
+    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage, form: PostedForm
 ) -> Response:
     def build(values: dict[str, str]) -> None:
         data = {
@@ -255,12 +255,12 @@ async def add_opportunity(
         body = _validate(OpportunityCreate, data)
         pipeline.create_opportunity(db, actor=user, values=body.model_dump())
 
-    return await _attach(request, db, user, customer_id, build)
+    return _attach(request, db, user, customer_id, build, form)
 
 
 @router.post("/customers/{customer_id}/activities", dependencies=[CsrfChecked])
-async def add_activity(
-    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage
+def add_activity(
+    customer_id: ObjectId, request: Request, db: DbSession, user: CrmPage, form: PostedForm
 ) -> Response:
     def build(values: dict[str, str]) -> None:
         opportunity = values.get("opportunity_id", "")
@@ -275,12 +275,12 @@ async def add_activity(
         body = _validate(ActivityCreate, data)
         pipeline.create_activity(db, actor=user, values=body.model_dump())
 
-    return await _attach(request, db, user, customer_id, build)
+    return _attach(request, db, user, customer_id, build, form)
 
 
 @router.post("/opportunities/{opportunity_id}/stage", dependencies=[CsrfChecked])
-async def move_opportunity(
-    opportunity_id: ObjectId, request: Request, db: DbSession, user: CrmPage
+def move_opportunity(
+    opportunity_id: ObjectId, request: Request, db: DbSession, user: CrmPage, form: PostedForm
 ) -> Response:
     opportunity = pipeline.get_opportunity(db, opportunity_id=opportunity_id)
 
@@ -300,21 +300,21 @@ async def move_opportunity(
             lost_reason=body.lost_reason,
         )
 
-    response = await _attach(request, db, user, opportunity.customer_id, build)
-    target = (await _form(request)).get("back")
+    response = _attach(request, db, user, opportunity.customer_id, build, form)
+    target = _fields(form).get("back")
     if response.status_code == 303 and target == "pipeline":
         return RedirectResponse("/pipeline", status_code=303)
     return response
 
 
 @router.post("/activities/{activity_id}/done", dependencies=[CsrfChecked])
-async def complete_activity(
-    activity_id: ObjectId, request: Request, db: DbSession, user: CrmPage
+def complete_activity(
+    activity_id: ObjectId, db: DbSession, user: CrmPage, form: PostedForm
 ) -> Response:
     activity = pipeline.update_activity(
         db, activity_id=activity_id, actor=user, values={"done": True}
     )
-    target = (await _form(request)).get("back")
+    target = _fields(form).get("back")
     return RedirectResponse(
         "/" if target == "dashboard" else f"/customers/{activity.customer_id}", status_code=303
     )

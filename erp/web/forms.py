@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 
-async def form_values(request: Request, *names: str) -> dict[str, str]:
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop (Starlette keeps it for the CSRF check too).
+
+    Handlers take it as a dependency and stay plain ``def``: FastAPI runs them in its thread
+    pool, so password hashing and database work never block the event loop.
+    """
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+def form_values(form: FormData, *names: str) -> dict[str, str]:
     """The named text fields of the posted form ('' when absent); files are ignored."""
-    form = await request.form()
     values: dict[str, str] = {}
     for name in names:
         value = form.get(name)
@@ -23,8 +36,7 @@ async def form_values(request: Request, *names: str) -> dict[str, str]:
     return values
 
 
-async def form_list(request: Request, name: str) -> list[str]:
-    form = await request.form()
+def form_list(form: FormData, name: str) -> list[str]:
     return [v for v in form.getlist(name) if isinstance(v, str)]
 
 

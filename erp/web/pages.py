@@ -16,7 +16,7 @@ from erp.config import Environment
 from erp.deps import DbSession, ServicesDep, public
 from erp.errors import DomainError
 from erp.web.crm import dashboard_widgets
-from erp.web.forms import errors_by_field, form_values
+from erp.web.forms import PostedForm, errors_by_field, form_values
 from erp.web.security import (
     CsrfChecked,
     OptionalWebUser,
@@ -52,8 +52,8 @@ def login_page(request: Request, user: OptionalWebUser, next: str | None = None)
 
 
 @router.post("/login", dependencies=[Depends(public), CsrfChecked])
-async def login_submit(request: Request, services: ServicesDep) -> Response:
-    values = await form_values(request, "email", "password", "next")
+def login_submit(request: Request, services: ServicesDep, form: PostedForm) -> Response:
+    values = form_values(form, "email", "password", "next")
     target = safe_next(values.get("next"))
     try:
         body = LoginRequest.model_validate(
@@ -104,8 +104,10 @@ def register_page(request: Request) -> Response:
 
 
 @router.post("/register", dependencies=[Depends(public), CsrfChecked])
-async def register_submit(request: Request, db: DbSession, services: ServicesDep) -> Response:
-    values = await form_values(request, "email", "full_name", "password", "password_confirm")
+def register_submit(
+    request: Request, db: DbSession, services: ServicesDep, form: PostedForm
+) -> Response:
+    values = form_values(form, "email", "full_name", "password", "password_confirm")
     kept = {"email": values["email"], "full_name": values["full_name"]}
     errors: dict[str, str] = {}
     if values["password"] != values["password_confirm"]:

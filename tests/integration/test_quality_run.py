@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.integration import harness
 
 PROJECT = """
 [tool.coverage.run]
@@ -66,16 +66,8 @@ def make_project(root: Path, *, threshold: int, tests: str = "tests") -> Path:
 
 
 def run_quality(root: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
-    env["PYTHONPATH"] = str(root)
-    return subprocess.run(
-        [sys.executable, "-m", "quality", "run", "--root", str(root)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return harness.run_quality(
+        "--root", str(root), cwd=root, env={"PYTHONPATH": str(root)}, timeout=120
     )
 
 
@@ -123,15 +115,6 @@ def test_suite_that_cannot_run_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize("argv", [["--only", "nope"], ["--skip", "nope"]])
 def test_unknown_suite_selection_exits_2(tmp_path: Path, argv: list[str]) -> None:
     root = make_project(tmp_path, threshold=30)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "quality", "run", "--root", str(root), *argv],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = harness.run_quality("--root", str(root), *argv, cwd=root, timeout=60)
     assert result.returncode == 2
     assert "unknown suite" in result.stderr

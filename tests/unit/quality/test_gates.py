@@ -2,7 +2,16 @@
 
 import pytest
 
-from quality.gates import GateSyntaxError, Measurement, evaluate, headroom, parse_gate, parse_gates
+from quality.gates import (
+    GateSyntaxError,
+    Measurement,
+    evaluate,
+    evaluate_all,
+    headroom,
+    parse_gate,
+    parse_gates,
+    tagged,
+)
 
 COVERAGE = "coverage{suite:unit,layer:backend}"
 MEASURED = {
@@ -96,3 +105,36 @@ def test_headroom_signs() -> None:
     assert headroom("<", 400, 500) == 100
     assert headroom(">=", 80, 85) == -5
     assert headroom("==", 2, 0) == -2
+
+
+ROUTES = dict(
+    tagged("http_req_duration", {"suite": "load", "route": route}, "ms", {"p(95)": p95}, "s.json")
+    for route, p95 in (("GET /a", 40.0), ("GET /b/{id}", 640.0), ("POST /c", 120.0))
+)
+ROUTES["http_req_duration{suite:load}"] = Measurement("ms", {"p(95)": 90.0})
+
+
+def test_a_star_tag_judges_every_route_and_names_the_one_over_budget() -> None:
+    spec = parse_gate("http_req_duration{suite:load,route:*}", "p(95) < 500ms")
+    results = evaluate_all([spec], ROUTES)
+    assert [(r.gate, r.status) for r in results] == [
+        ("http_req_duration{route:GET /a,suite:load}: p(95) < 500ms", "pass"),
+        ("http_req_duration{route:GET /b/{id},suite:load}: p(95) < 500ms", "fail"),
+        ("http_req_duration{route:POST /c,suite:load}: p(95) < 500ms", "pass"),
+    ]
+    assert {r.declared for r in results} == {spec.label}
+
+
+def test_a_star_tag_matching_nothing_fails_with_no_data() -> None:
+    spec = parse_gate("http_req_duration{suite:other,route:*}", "p(95) < 500ms")
+    (result,) = evaluate_all([spec], ROUTES)
+    assert result.status == "no-data"
+    assert "nothing measured matches" in result.detail
+
+
+def test_a_star_gate_ignores_measurements_with_other_tags() -> None:
+    # The suite-wide figure has no route tag: it is not one of the routes.
+    spec = parse_gate("http_req_duration{suite:load,route:*}", "p(95) < 500ms")
+    assert len(evaluate_all([spec], ROUTES)) == 3
+    plain = parse_gate("http_req_duration{suite:load}", "p(95) < 100ms")
+    assert [r.actual for r in evaluate_all([plain], ROUTES)] == [90.0]

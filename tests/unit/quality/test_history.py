@@ -1,6 +1,7 @@
 """History store, regressions against the last passing run, tightening hints."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from quality import history
@@ -122,3 +123,20 @@ def test_history_lines_are_json(tmp_path: Path) -> None:
     record = json.loads(store.read_text())
     assert record["failed_tests"] == ["t::x"]
     assert record["verdict"] == "fail"
+
+
+def test_a_gate_judged_per_route_hints_once_naming_the_tightest_route() -> None:
+    declared = "http_req_duration{route:*,suite:load}: p(95) < 500ms"
+    routes = [
+        replace(gate(f"p95 {r}", v, unit="ms", comparator="<", threshold=500), declared=declared)
+        for r, v in (("GET /a", 20.0), ("GET /b", 90.0))
+    ]
+    (hint,) = history.tighten_hints(routes)
+    assert hint.startswith(declared)
+    assert "90ms" in hint
+
+
+def test_a_small_latency_rise_is_noise_not_a_regression() -> None:
+    before = [point("pass", {P95: 10.0})]
+    assert history.regressions(summary([gate(P95, 14.0, unit="ms")]), before) == []
+    assert history.regressions(summary([gate(P95, 40.0, unit="ms")]), before) != []

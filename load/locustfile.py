@@ -1,0 +1,7 @@
+"""Locust entry point: ``locust -f load/locustfile.py`` (``python -m load`` runs it for you)."""
+
+from load.personas.admin import AdminUser
+from load.personas.sales import SalesUser
+from load.personas.web import WebUser
+
+__all__ = ["AdminUser", "SalesUser", "WebUser"]
