@@ -19,11 +19,16 @@ from erp.db import Database
 from erp.deps import Services
 from erp.errors import install_problem_handlers
 from erp.faults import FaultMiddleware, parse_faults
+from erp.fibu.report_router import router as fibu_report_router
+from erp.fibu.router import router as fibu_router
+from erp.fibu.tax_router import router as fibu_tax_router
 from erp.health import router as health_router
 from erp.logs import configure_logging
 from erp.openapi import install_openapi, operation_id
 from erp.web import admin as web_admin
 from erp.web import crm as web_crm
+from erp.web import fibu as web_fibu
+from erp.web import fibu_reports as web_fibu_reports
 from erp.web import pages as web_pages
 from erp.web.errors import render_problem_page
 
@@ -35,6 +40,9 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(crm_router)
     router.include_router(pipeline_router)
+    router.include_router(fibu_router)
+    router.include_router(fibu_report_router)
+    router.include_router(fibu_tax_router)
     return router
 
 
@@ -76,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_pages.router)
     app.include_router(web_admin.router)
     app.include_router(web_crm.router)
+    app.include_router(web_fibu.router)
+    app.include_router(web_fibu_reports.router)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )

@@ -8,6 +8,7 @@ from erp.auth import service as auth_service
 from erp.auth.models import Role
 from erp.auth.passwords import PasswordHasher
 from erp.demo_crm import seed_crm
+from erp.demo_fibu import seed_fibu
 
 DEMO_PASSWORD = "valeo-demo-2026"
 DEMO_USERS = [
@@ -32,4 +33,7 @@ def seed_demo(session: Session, *, hasher: PasswordHasher, extra_customers: int 
     sales = auth_service.find_user_by_email(session, email="sales@valeo.test")
     assert sales is not None
     lines.append(seed_crm(session, sales=sales, extra_customers=extra_customers))
+    accountant = auth_service.find_user_by_email(session, email="accounting@valeo.test")
+    assert accountant is not None
+    lines.append(seed_fibu(session, accountant=accountant))
     return lines

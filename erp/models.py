@@ -3,5 +3,6 @@
 from erp import audit, sequences
 from erp.auth import models as auth_models
 from erp.crm import models as crm_models
+from erp.fibu import models as fibu_models
 
-__all__ = ["audit", "auth_models", "crm_models", "sequences"]
+__all__ = ["audit", "auth_models", "crm_models", "fibu_models", "sequences"]

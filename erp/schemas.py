@@ -51,6 +51,7 @@ class StrictModel(BaseModel):
 
 def _drop_nulls_from_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     clearable: frozenset[str] = getattr(model, "clearable", frozenset())
+    schema["minProperties"] = 1  # an update that changes nothing is a mistake (422)
     for name, prop in schema.get("properties", {}).items():
         prop.pop("default", None)
         if name in clearable:
@@ -74,6 +75,8 @@ class PatchModel(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _refuse_null(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data:
+            raise ValueError("send at least one field to change")
         if isinstance(data, dict):
             nulls = sorted(str(k) for k, v in data.items() if v is None and k not in cls.clearable)
             if nulls:

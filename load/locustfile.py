@@ -1,7 +1,8 @@
 """Locust entry point: ``locust -f load/locustfile.py`` (``python -m load`` runs it for you)."""
 
+from load.personas.accountant import AccountantUser
 from load.personas.admin import AdminUser
 from load.personas.sales import SalesUser
 from load.personas.web import WebUser
 
-__all__ = ["AdminUser", "SalesUser", "WebUser"]
+__all__ = ["AccountantUser", "AdminUser", "SalesUser", "WebUser"]

@@ -62,10 +62,10 @@ def money_input(raw: str) -> str:
         text = text.replace(".", "").replace(",", ".")
     try:
         value = Decimal(text)
-    except InvalidOperation:
+        if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+            return raw
+    except InvalidOperation:  # not a number, or too many digits to quantize ("1e50")
         return raw  # left for the schema to refuse with its message
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        return raw
     return f"{value:.2f}"
 
 

@@ -44,6 +44,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("Dashboard", "/", frozenset()),
     NavItem("Customers", "/customers", frozenset({Role.admin, Role.sales, Role.accounting})),
     NavItem("Pipeline", "/pipeline", frozenset({Role.admin, Role.sales})),
+    NavItem("Journal", "/fibu/journal", frozenset({Role.admin, Role.accounting})),
+    NavItem("Reports", "/fibu/trial-balance", frozenset({Role.admin, Role.accounting})),
     NavItem("Users & roles", "/admin/users", frozenset({Role.admin})),
 ]
 

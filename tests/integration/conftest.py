@@ -72,14 +72,23 @@ def migrated_postgres() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_cleaner(migrated_postgres: str) -> Iterator[Callable[[], None]]:
-    """Empties every table. TRUNCATE waits for every open transaction on them (DELETE
-    would not), so nothing a previous test left in flight can reappear."""
+    """Empties every table and puts back what the migrations seeded (chart of accounts, tax
+    codes, company). TRUNCATE waits for every open transaction on them (DELETE would not),
+    so nothing a previous test left in flight can reappear."""
     engine = create_engine(migrated_postgres)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.connect() as connection:
+        seeded = [
+            (table, [dict(row._mapping) for row in connection.execute(table.select())])
+            for table in Base.metadata.sorted_tables
+        ]
+    seeded = [(table, rows) for table, rows in seeded if rows]
 
     def clean() -> None:
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table, rows in seeded:
+                connection.execute(table.insert(), rows)
 
     yield clean
     engine.dispose()

@@ -1,0 +1,1 @@
+"""FIBU: double-entry bookkeeping on SKR03 (journal, periods, reports, UStVA, DATEV)."""

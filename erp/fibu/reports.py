@@ -1,0 +1,373 @@
+"""FIBU reports: Summen- und Saldenliste, GuV, Bilanz, Kontoblatt, OP-Liste.
+
+Only posted entries count. The database sums integer cents (``Cents``), so every amount is
+an exact Decimal. Each report is a fixed, small number of grouped queries (no N+1); the
+results are the API's response models (``erp.fibu.report_schemas``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from erp.crm.models import Customer
+from erp.errors import DomainError
+from erp.fibu import rules, service
+from erp.fibu.models import Account, AccountKind, EntryStatus, JournalEntry, JournalLine
+from erp.fibu.report_schemas import (
+    AccountAmount,
+    Ageing,
+    AgeingTotal,
+    BalanceRow,
+    BalanceSheet,
+    Ledger,
+    LedgerLine,
+    OpenAccount,
+    OpenItem,
+    OpenItems,
+    PersonalKind,
+    ProfitAndLoss,
+    TrialBalance,
+)
+from erp.money import ZERO, Cents
+
+PROFIT_AND_LOSS_KINDS = (AccountKind.revenue, AccountKind.expense)
+ASSET_KINDS = (AccountKind.asset, AccountKind.debitor)
+LIABILITY_KINDS = (AccountKind.liability, AccountKind.kreditor)
+# debit − credit in cents: a plain subtraction of two Cents columns would come back as an int.
+NET = type_coerce(JournalLine.debit - JournalLine.credit, Cents())
+POSTED = JournalEntry.status == EntryStatus.posted
+# (most days overdue, bucket); anything later is over 90 days.
+AGEING_LIMITS = (
+    (0, Ageing.not_due),
+    (30, Ageing.days_1_30),
+    (60, Ageing.days_31_60),
+    (90, Ageing.days_61_90),
+)
+
+
+class InvalidDateRange(DomainError):
+    status, title, slug = 422, "Invalid date range", "invalid-date-range"
+
+
+def check_range(date_from: date, date_to: date) -> None:
+    if date_from > date_to:
+        raise InvalidDateRange(f"date_from {date_from} is after date_to {date_to}")
+
+
+def fiscal_year_start(session: Session, day: date) -> date:
+    """The first day of the fiscal year containing ``day``."""
+    start_month = service.get_company(session).fiscal_year_start_month
+    year = rules.fiscal_year_of(day, start_month)
+    # There is no year 0: the fiscal year holding January of year 1 began "before time".
+    return date(year, start_month, 1) if year >= 1 else date.min
+
+
+def _total(amounts: Sequence[Decimal]) -> Decimal:
+    return sum(amounts, ZERO)
+
+
+def _sum_where(condition: ColumnElement[bool], amount: Any) -> ColumnElement[Decimal]:
+    return func.coalesce(func.sum(case((condition, amount), else_=ZERO)), ZERO)
+
+
+def _balance_rows(
+    session: Session,
+    date_from: date,
+    date_to: date,
+    kinds: Sequence[AccountKind] | None = None,
+    with_opening: bool = True,
+) -> list[BalanceRow]:
+    """Per account: net before ``date_from``, debit and credit within the range (one query).
+
+    Without ``with_opening`` only accounts with lines in the range are returned (opening 0).
+    """
+    in_range = JournalEntry.posting_date >= date_from
+    stmt = (
+        select(
+            Account.number,
+            Account.name,
+            Account.kind,
+            _sum_where(~in_range, NET).label("opening"),
+            _sum_where(in_range, JournalLine.debit).label("debit"),
+            _sum_where(in_range, JournalLine.credit).label("credit"),
+        )
+        .select_from(Account)
+        .join(JournalLine, JournalLine.account_number == Account.number)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(POSTED, JournalEntry.posting_date <= date_to)
+        .group_by(Account.number, Account.name, Account.kind)
+        .order_by(Account.number)
+    )
+    if kinds is not None:
+        stmt = stmt.where(Account.kind.in_(kinds))
+    if not with_opening:
+        stmt = stmt.where(in_range)
+    return [
+        BalanceRow(
+            number=row.number,
+            name=row.name,
+            kind=row.kind,
+            opening=row.opening,
+            debit=row.debit,
+            credit=row.credit,
+            closing=row.opening + row.debit - row.credit,
+        )
+        for row in session.execute(stmt)
+    ]
+
+
+def trial_balance(session: Session, date_from: date, date_to: date) -> TrialBalance:
+    """Summen- und Saldenliste: every account with a posted line up to ``date_to``."""
+    check_range(date_from, date_to)
+    rows = _balance_rows(session, date_from, date_to)
+    return TrialBalance(
+        date_from=date_from,
+        date_to=date_to,
+        rows=rows,
+        opening=_total([r.opening for r in rows]),
+        debit=_total([r.debit for r in rows]),
+        credit=_total([r.credit for r in rows]),
+        closing=_total([r.closing for r in rows]),
+    )
+
+
+def _amounts(rows: Sequence[BalanceRow], *, credit_side: bool) -> list[AccountAmount]:
+    """Closing balances, positive on the side the accounts usually are on."""
+    return [
+        AccountAmount(
+            number=r.number,
+            name=r.name,
+            kind=r.kind,
+            amount=ZERO - r.closing if credit_side else r.closing,
+        )
+        for r in rows
+    ]
+
+
+def profit_and_loss(session: Session, date_from: date, date_to: date) -> ProfitAndLoss:
+    """GuV: revenues (credit − debit) and expenses (debit − credit) booked in the range."""
+    check_range(date_from, date_to)
+    rows = _balance_rows(session, date_from, date_to, PROFIT_AND_LOSS_KINDS, with_opening=False)
+    revenues = _amounts([r for r in rows if r.kind is AccountKind.revenue], credit_side=True)
+    expenses = _amounts([r for r in rows if r.kind is AccountKind.expense], credit_side=False)
+    total_revenue = _total([a.amount for a in revenues])
+    total_expenses = _total([a.amount for a in expenses])
+    return ProfitAndLoss(
+        date_from=date_from,
+        date_to=date_to,
+        revenues=revenues,
+        expenses=expenses,
+        total_revenue=total_revenue,
+        total_expenses=total_expenses,
+        result=total_revenue - total_expenses,
+    )
+
+
+def balance_sheet(session: Session, as_of: date) -> BalanceSheet:
+    """Bilanz on ``as_of``: closing balances of the balance accounts, plus the result.
+
+    Personal accounts keep their side whatever their sign (a Debitor in credit is an asset
+    with a negative amount): simple, and the sheet always balances. Nothing closes the
+    revenue and expense accounts at year end yet, so what they hold from earlier fiscal
+    years is shown as ``prior_years_result``.
+    """
+    start = fiscal_year_start(session, as_of)
+    rows = _balance_rows(session, start, as_of)
+
+    def of(kinds: Sequence[AccountKind]) -> list[BalanceRow]:
+        return [r for r in rows if r.kind in kinds]
+
+    assets = _amounts(of(ASSET_KINDS), credit_side=False)
+    liabilities = _amounts(of(LIABILITY_KINDS), credit_side=True)
+    equity = _amounts(of((AccountKind.equity,)), credit_side=True)
+    results = of(PROFIT_AND_LOSS_KINDS)
+    prior_years_result = ZERO - _total([r.opening for r in results])
+    result = _total([r.credit - r.debit for r in results])
+    total_liabilities = _total([a.amount for a in liabilities])
+    total_equity = _total([a.amount for a in equity])
+    return BalanceSheet(
+        as_of=as_of,
+        fiscal_year_start=start,
+        assets=assets,
+        liabilities=liabilities,
+        equity=equity,
+        total_assets=_total([a.amount for a in assets]),
+        total_liabilities=total_liabilities,
+        total_equity=total_equity,
+        prior_years_result=prior_years_result,
+        result=result,
+        total_liabilities_and_equity=total_liabilities + total_equity + prior_years_result + result,
+    )
+
+
+def _counter_accounts(session: Session, account: int, entry_ids: Any) -> dict[int, list[int]]:
+    """Per entry: its other accounts without tax lines (DATEV's Gegenkonto), in one query."""
+    stmt = (
+        select(JournalLine.entry_id, JournalLine.account_number)
+        .where(
+            JournalLine.entry_id.in_(entry_ids),
+            JournalLine.account_number != account,
+            JournalLine.tax_line.is_(False),
+        )
+        .distinct()
+        .order_by(JournalLine.entry_id, JournalLine.account_number)
+    )
+    counters: dict[int, list[int]] = defaultdict(list)
+    for entry_id, number in session.execute(stmt):
+        counters[entry_id].append(number)
+    return counters
+
+
+def account_ledger(session: Session, account_number: int, date_from: date, date_to: date) -> Ledger:
+    """Kontoblatt: the opening balance, then each posted line with the running balance."""
+    check_range(date_from, date_to)
+    account = service.get_account(session, account_number)
+    posted_on_account = (JournalLine.account_number == account_number, POSTED)
+    opening = session.scalar(
+        select(_sum_where(JournalEntry.posting_date < date_from, NET))
+        .select_from(JournalLine)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(*posted_on_account)
+    )
+    in_range = (*posted_on_account, JournalEntry.posting_date.between(date_from, date_to))
+    lines_in_range = (
+        select(JournalLine, JournalEntry)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(*in_range)
+    )
+    counters = _counter_accounts(
+        session, account_number, lines_in_range.with_only_columns(JournalLine.entry_id)
+    )
+    ordered = lines_in_range.order_by(
+        JournalEntry.posting_date,
+        JournalEntry.fiscal_year,
+        JournalEntry.number,
+        JournalLine.position,
+    )
+    balance = opening_balance = opening or ZERO
+    lines = []
+    for li, entry in session.execute(ordered):
+        balance = balance + li.debit - li.credit
+        lines.append(
+            LedgerLine(
+                posting_date=entry.posting_date,
+                fiscal_year=entry.fiscal_year,
+                entry_number=entry.number,
+                document_number=entry.document_number,
+                text=entry.text,
+                counter_accounts=counters[entry.id],
+                debit=li.debit,
+                credit=li.credit,
+                balance=balance,
+            )
+        )
+    return Ledger(
+        number=account.number,
+        name=account.name,
+        kind=account.kind,
+        date_from=date_from,
+        date_to=date_to,
+        opening=opening_balance,
+        lines=lines,
+        debit=_total([li.debit for li in lines]),
+        credit=_total([li.credit for li in lines]),
+        closing=balance,
+    )
+
+
+def ageing_of(days_overdue: int) -> Ageing:
+    for limit, bucket in AGEING_LIMITS:
+        if days_overdue <= limit:
+            return bucket
+    return Ageing.over_90
+
+
+def _ageing_totals(items: Sequence[OpenItem]) -> list[AgeingTotal]:
+    """All five buckets in order, empty ones as zero: a stable shape for tables."""
+    return [
+        AgeingTotal(ageing=bucket, amount=_total([i.amount for i in items if i.ageing is bucket]))
+        for bucket in Ageing
+    ]
+
+
+def _open_item(kind: PersonalKind, as_of: date, row: Any) -> OpenItem:
+    due = row.due_date or row.document_date
+    days_overdue = max(0, (as_of - due).days)
+    return OpenItem(
+        reference=row.reference,
+        document_date=row.document_date,
+        due_date=due,
+        days_overdue=days_overdue,
+        ageing=ageing_of(days_overdue),
+        amount=row.net if kind is PersonalKind.debitor else ZERO - row.net,
+    )
+
+
+def open_items(session: Session, kind: PersonalKind, as_of: date) -> OpenItems:
+    """OP-Liste: per personal account, what is open per reference (OP-Nummer) on ``as_of``.
+
+    An item is the lines of one account with one reference; it is open while they do not net
+    to zero. Its dates are its earliest entry's (the invoice; payments come later).
+    """
+    same_item = (JournalLine.account_number, JournalLine.reference)
+    earliest_first = (JournalEntry.posting_date, JournalEntry.id)
+    ranked = (
+        select(
+            JournalLine.account_number.label("account"),
+            JournalLine.reference,
+            func.sum(NET).over(partition_by=same_item).label("net"),
+            func.row_number().over(partition_by=same_item, order_by=earliest_first).label("nth"),
+            JournalEntry.document_date,
+            JournalEntry.due_date,
+        )
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(Account, Account.number == JournalLine.account_number)
+        .where(POSTED, JournalEntry.posting_date <= as_of, Account.kind == AccountKind(kind))
+        .subquery()
+    )
+    stmt = (
+        select(
+            ranked,
+            Account.name.label("account_name"),
+            Customer.number.label("customer_number"),
+            Customer.name.label("customer_name"),
+        )
+        .join(Account, Account.number == ranked.c.account)
+        .outerjoin(Customer, Customer.debitor_account == ranked.c.account)
+        .where(ranked.c.nth == 1, ranked.c.net != 0)
+        .order_by(ranked.c.account, ranked.c.reference)
+    )
+    rows_by_account: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(stmt):
+        rows_by_account[row.account].append(row)
+    accounts = []
+    for rows in rows_by_account.values():
+        items = sorted(
+            (_open_item(kind, as_of, row) for row in rows), key=lambda i: (i.due_date, i.reference)
+        )
+        accounts.append(
+            OpenAccount(
+                number=rows[0].account,
+                name=rows[0].account_name,
+                customer_number=rows[0].customer_number,
+                customer_name=rows[0].customer_name,
+                items=items,
+                ageing=_ageing_totals(items),
+                total=_total([i.amount for i in items]),
+            )
+        )
+    every_item = [i for a in accounts for i in a.items]
+    return OpenItems(
+        kind=kind,
+        as_of=as_of,
+        accounts=accounts,
+        ageing=_ageing_totals(every_item),
+        total=_total([i.amount for i in every_item]),
+    )
