@@ -28,6 +28,7 @@ from erp.openapi import install_openapi, operation_id
 from erp.web import admin as web_admin
 from erp.web import crm as web_crm
 from erp.web import fibu as web_fibu
+from erp.web import fibu_periods as web_fibu_periods
 from erp.web import fibu_reports as web_fibu_reports
 from erp.web import pages as web_pages
 from erp.web.errors import render_problem_page
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_admin.router)
     app.include_router(web_crm.router)
     app.include_router(web_fibu.router)
+    app.include_router(web_fibu_periods.router)
     app.include_router(web_fibu_reports.router)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from erp.auth.models import User
 from erp.crm.models import Customer
-from erp.fibu import service
+from erp.fibu import journal, service
 from erp.fibu.models import AccountKind, JournalEntry
 from erp.timeutil import business_date
 
@@ -71,7 +71,7 @@ def seed_fibu(session: Session, *, accountant: User) -> str:
         )
     for offset, document, text, lines in bookings:
         day = min(first + timedelta(days=offset), business_date())
-        service.create_entry(
+        journal.create_entry(
             session,
             actor=accountant,
             values={

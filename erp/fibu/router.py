@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from erp import audit
 from erp.auth.models import Role, User
 from erp.deps import Allow, DbSession
-from erp.fibu import service
+from erp.fibu import journal, service
 from erp.fibu.models import AccountKind, EntryStatus, JournalEntry, TaxCode
 from erp.fibu.schemas import (
     AccountCreate,
@@ -149,7 +149,7 @@ def list_journal_entries(
     account: Annotated[int | None, Query(ge=1, le=99999)] = None,
 ) -> Page[EntryRead]:
     """Journal entries, newest posting date first."""
-    rows, total = service.list_entries(
+    rows, total = journal.list_entries(
         db,
         limit=page.limit,
         offset=page.offset,
@@ -177,7 +177,7 @@ def create_journal_entry(
     """Save a draft, or post at once with ``post``; unbalanced entries are refused (422)."""
     values = body.model_dump(exclude={"post", "lines"})
     values["lines"] = line_values(body.lines)
-    entry = service.create_entry(db, actor=user, values=values, post=body.post)
+    entry = journal.create_entry(db, actor=user, values=values, post=body.post)
     response.headers["Location"] = f"/api/v1/journal-entries/{entry.id}"
     return entry_reads(db, [entry])[0]
 
@@ -185,7 +185,7 @@ def create_journal_entry(
 @router.get("/journal-entries/{entry_id}")
 def get_journal_entry(entry_id: ObjectId, _user: Accountant, db: DbSession) -> EntryRead:
     """One entry with its lines (tax lines included) and its reversal, if any."""
-    return entry_reads(db, [service.get_entry(db, entry_id)])[0]
+    return entry_reads(db, [journal.get_entry(db, entry_id)])[0]
 
 
 @router.patch("/journal-entries/{entry_id}", responses=POSTED)
@@ -196,7 +196,7 @@ def update_journal_entry(
     values = body.changes()
     if body.lines is not None:
         values["lines"] = line_values(body.lines)
-    entry = service.update_draft(db, entry_id=entry_id, actor=user, values=values)
+    entry = journal.update_draft(db, entry_id=entry_id, actor=user, values=values)
     return entry_reads(db, [entry])[0]
 
 
@@ -205,13 +205,13 @@ def update_journal_entry(
 )
 def delete_journal_entry(entry_id: ObjectId, user: Accountant, db: DbSession) -> None:
     """Delete a draft; posted entries are never deleted (409)."""
-    service.delete_draft(db, entry_id=entry_id, actor=user)
+    journal.delete_draft(db, entry_id=entry_id, actor=user)
 
 
 @router.post("/journal-entries/{entry_id}/post", responses=POSTED)
 def post_journal_entry(entry_id: ObjectId, user: Accountant, db: DbSession) -> EntryRead:
     """Post a draft: it gets the next gapless number of its fiscal year."""
-    entry = service.post_entry(db, entry_id=entry_id, actor=user)
+    entry = journal.post_entry(db, entry_id=entry_id, actor=user)
     return entry_reads(db, [entry])[0]
 
 
@@ -224,7 +224,7 @@ def reverse_journal_entry(
     entry_id: ObjectId, body: ReverseRequest, user: Accountant, db: DbSession, response: Response
 ) -> EntryRead:
     """Storno: post the mirror entry referencing the original (which stays unchanged)."""
-    reversal = service.reverse_entry(
+    reversal = journal.reverse_entry(
         db, entry_id=entry_id, actor=user, posting_date=body.posting_date, text=body.text
     )
     response.headers["Location"] = f"/api/v1/journal-entries/{reversal.id}"

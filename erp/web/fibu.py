@@ -1,6 +1,7 @@
-"""FIBU pages: the journal (entries, drafts, posting, reversal) and the fiscal periods.
+"""FIBU pages: the journal (entries, drafts, posting, reversal).
 
-The reports, the UStVA and the DATEV export are in ``erp.web.fibu_reports``.
+The periods are in ``erp.web.fibu_periods``; the reports, the UStVA and the DATEV export in
+``erp.web.fibu_reports``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from starlette.datastructures import FormData
 from erp.auth.models import Role, User
 from erp.deps import DbSession
 from erp.errors import DomainError
-from erp.fibu import rules, service
-from erp.fibu.models import Account, EntryStatus, Period
+from erp.fibu import journal, service
+from erp.fibu.models import Account, EntryStatus
 from erp.fibu.router import entry_reads, line_values
 from erp.fibu.schemas import EntryCreate, EntryRead
 from erp.schemas import MAX_ID, ObjectId
@@ -65,7 +66,6 @@ ENTRY_NOTICES = {
     "posted": "Posted.",
     "reversed": "Posted the reversal (Storno).",
 }
-PERIOD_NOTICES = {"opened": "The fiscal year is open.", "closed": "The period is closed."}
 
 
 class FormProblem(Exception):
@@ -74,7 +74,7 @@ class FormProblem(Exception):
         self.errors = errors
 
 
-def _fields(form: FormData) -> dict[str, str]:
+def form_fields(form: FormData) -> dict[str, str]:
     return {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
 
 
@@ -136,7 +136,7 @@ def _journal(
     filter_errors: dict[str, str] = {}
     first = parse_day(date_from, "date_from", "From", filter_errors)
     last = parse_day(date_to, "date_to", "To", filter_errors)
-    rows, total = service.list_entries(
+    rows, total = journal.list_entries(
         db,
         limit=PAGE_SIZE,
         offset=offset,
@@ -255,12 +255,12 @@ def entry_values(values: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/fibu/journal", dependencies=[CsrfChecked])
 def create_entry(request: Request, db: DbSession, user: FibuPage, form: PostedForm) -> Response:
-    values = _fields(form)
+    values = form_fields(form)
     post = values.get("action") == "post"
     try:
         checked = entry_values(values)
         with db.begin_nested():  # a refused entry leaves nothing behind (not even periods)
-            entry = service.create_entry(db, actor=user, values=checked, post=post)
+            entry = journal.create_entry(db, actor=user, values=checked, post=post)
     except FormProblem as exc:
         return _journal(request, db, user, values=values, errors=exc.errors, status_code=422)
     except DomainError as exc:
@@ -281,9 +281,9 @@ def _entry_page(
     form_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    [entry] = entry_reads(db, [service.get_entry(db, entry_id)])
+    [entry] = entry_reads(db, [journal.get_entry(db, entry_id)])
     related = [i for i in (entry.reverses_id, entry.reversed_by_id) if i is not None]
-    others = {e.id: e for e in entry_reads(db, [service.get_entry(db, i) for i in related])}
+    others = {e.id: e for e in entry_reads(db, [journal.get_entry(db, i) for i in related])}
     context = {
         "entry": entry,
         "label": entry_label(entry),
@@ -318,7 +318,7 @@ def entry_page(
 def post_entry(entry_id: ObjectId, request: Request, db: DbSession, user: FibuPage) -> Response:
     try:
         with db.begin_nested():
-            service.post_entry(db, entry_id=entry_id, actor=user)
+            journal.post_entry(db, entry_id=entry_id, actor=user)
     except DomainError as exc:
         return _entry_page(
             request, db, user, entry_id, form_error=exc.detail, status_code=exc.status
@@ -330,7 +330,7 @@ def post_entry(entry_id: ObjectId, request: Request, db: DbSession, user: FibuPa
 def delete_entry(entry_id: ObjectId, request: Request, db: DbSession, user: FibuPage) -> Response:
     try:
         with db.begin_nested():
-            service.delete_draft(db, entry_id=entry_id, actor=user)
+            journal.delete_draft(db, entry_id=entry_id, actor=user)
     except DomainError as exc:
         return _entry_page(
             request, db, user, entry_id, form_error=exc.detail, status_code=exc.status
@@ -343,98 +343,18 @@ def reverse_entry(
     entry_id: ObjectId, request: Request, db: DbSession, user: FibuPage, form: PostedForm
 ) -> Response:
     errors: dict[str, str] = {}
-    day = parse_day(_fields(form).get("posting_date", ""), "posting_date", "Buchungsdatum", errors)
+    day = parse_day(
+        form_fields(form).get("posting_date", ""), "posting_date", "Buchungsdatum", errors
+    )
     if errors:
         return _entry_page(
             request, db, user, entry_id, form_error=errors["posting_date"], status_code=422
         )
     try:
         with db.begin_nested():
-            reversal = service.reverse_entry(db, entry_id=entry_id, actor=user, posting_date=day)
+            reversal = journal.reverse_entry(db, entry_id=entry_id, actor=user, posting_date=day)
     except DomainError as exc:
         return _entry_page(
             request, db, user, entry_id, form_error=exc.detail, status_code=exc.status
         )
     return RedirectResponse(f"/fibu/journal/{reversal.id}?done=reversed", status_code=303)
-
-
-# Periods -------------------------------------------------------------------------------
-def current_fiscal_year(db: Session) -> int:
-    start_month = service.get_company(db).fiscal_year_start_month
-    return rules.fiscal_year_of(business_date(), start_month)
-
-
-def _periods(
-    request: Request,
-    db: DbSession,
-    user: User,
-    year: int,
-    *,
-    notice: str | None = None,
-    form_error: str | None = None,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    years = list(db.scalars(select(Period.fiscal_year).distinct().order_by(Period.fiscal_year)))
-    context = {
-        "year": year,
-        "years": years,
-        "periods": service.list_periods(db, year),
-        "notice": notice,
-        "form_error": form_error,
-        "values": values or {"year": str(year if year not in years else max(years) + 1)},
-        "errors": errors or {},
-    }
-    return render(request, "fibu_periods.html", context, user=user, status_code=status_code)
-
-
-@router.get("/fibu/periods")
-def periods_page(
-    request: Request,
-    db: DbSession,
-    user: FibuPage,
-    year: Annotated[
-        int | None, Query(ge=service.FISCAL_YEARS.start, le=service.FISCAL_YEARS.stop - 1)
-    ] = None,
-    done: Literal["opened", "closed"] | None = None,
-) -> Response:
-    return _periods(
-        request,
-        db,
-        user,
-        year or current_fiscal_year(db),
-        notice=PERIOD_NOTICES.get(done or ""),
-    )
-
-
-@router.post("/fibu/fiscal-years", dependencies=[CsrfChecked])
-def open_fiscal_year(request: Request, db: DbSession, user: FibuPage, form: PostedForm) -> Response:
-    raw = _fields(form).get("year", "")
-    year = int_input(raw)
-    if not isinstance(year, int) or year not in service.FISCAL_YEARS:
-        first, last = service.FISCAL_YEARS.start, service.FISCAL_YEARS.stop - 1
-        return _periods(
-            request,
-            db,
-            user,
-            current_fiscal_year(db),
-            values={"year": raw},
-            errors={"year": f"Enter a year from {first} to {last}."},
-            status_code=422,
-        )
-    service.ensure_fiscal_year(db, year)
-    return RedirectResponse(f"/fibu/periods?year={year}&done=opened", status_code=303)
-
-
-@router.post("/fibu/periods/{period_id}/close", dependencies=[CsrfChecked])
-def close_period(period_id: ObjectId, request: Request, db: DbSession, user: FibuPage) -> Response:
-    period = service.get_period(db, period_id)
-    try:
-        with db.begin_nested():
-            service.close_period(db, period_id=period_id, actor=user)
-    except DomainError as exc:
-        return _periods(
-            request, db, user, period.fiscal_year, form_error=exc.detail, status_code=exc.status
-        )
-    return RedirectResponse(f"/fibu/periods?year={period.fiscal_year}&done=closed", status_code=303)

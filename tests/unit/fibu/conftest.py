@@ -15,7 +15,7 @@ from erp.auth.models import Role, User
 from erp.crm import service as crm_service
 from erp.crm.models import Customer
 from erp.deps import Services
-from erp.fibu import service
+from erp.fibu import journal
 from erp.fibu.models import JournalEntry
 from tests.conftest import PASSWORD
 from tests.unit.crm.conftest import customer_values
@@ -66,6 +66,6 @@ def book(db: Session, accountant: User) -> Book:
             "lines": lines,
             **header,
         }
-        return service.create_entry(db, actor=accountant, values=values, post=post)
+        return journal.create_entry(db, actor=accountant, values=values, post=post)
 
     return make

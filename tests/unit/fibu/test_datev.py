@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from erp.auth.models import Role, User
 from erp.deps import Services
-from erp.fibu import datev, service
+from erp.fibu import datev, journal, service
 from erp.fibu.datev import BatchHeader, DatevLimitExceeded, InvalidExportRange, Row
 from tests.conftest import AccountFactory
 from tests.unit.fibu.conftest import Book, line
@@ -106,7 +106,7 @@ def test_dates_outside_the_batch_and_the_service_date(
     book: Book, db: Session, accountant: User, debitor: int
 ) -> None:
     sale = book(date(2026, 3, 30), [line(debitor, debit="119.00"), line(8400, credit="100.00")])
-    service.reverse_entry(db, entry_id=sale.id, actor=accountant, posting_date=date(2026, 4, 10))
+    journal.reverse_entry(db, entry_id=sale.id, actor=accountant, posting_date=date(2026, 4, 10))
     late = [line(1200, debit="107.00"), line(8300, credit="100.00")]
     book(date(2026, 4, 2), late, document="RE-5", service_date=date(2026, 3, 28))
     book(date(2026, 4, 3), [line(1200, debit="10.00"), line(800, credit="10.00")], post=False)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from erp.auth.models import User
-from erp.fibu import rules, service
+from erp.fibu import journal, rules, service
 from erp.fibu.models import EntryStatus, JournalEntry
 from tests.unit.fibu.conftest import Book, line
 
@@ -61,10 +61,10 @@ def test_posted_entries_refuse_change_in_the_service_and_in_the_database(
     book: Book, db: Session, accountant: User
 ) -> None:
     entry = book(DAY, [line(1200, debit="10.00"), line(800, credit="10.00")])
-    with pytest.raises(service.EntryPosted):
-        service.update_draft(db, entry_id=entry.id, actor=accountant, values={"text": "x"})
-    with pytest.raises(service.EntryPosted):
-        service.delete_draft(db, entry_id=entry.id, actor=accountant)
+    with pytest.raises(journal.EntryPosted):
+        journal.update_draft(db, entry_id=entry.id, actor=accountant, values={"text": "x"})
+    with pytest.raises(journal.EntryPosted):
+        journal.delete_draft(db, entry_id=entry.id, actor=accountant)
     for statement in (
         "UPDATE journal_line SET debit = 2000 WHERE entry_id = :id AND debit > 0",
         "DELETE FROM journal_line WHERE entry_id = :id",
@@ -79,15 +79,15 @@ def test_a_reversal_nets_the_entry_to_zero_and_happens_once(
     book: Book, db: Session, accountant: User, debitor: int
 ) -> None:
     entry = book(DAY, [line(debitor, debit="119.00"), line(8400, credit="100.00")])
-    storno = service.reverse_entry(db, entry_id=entry.id, actor=accountant, posting_date=DAY)
+    storno = journal.reverse_entry(db, entry_id=entry.id, actor=accountant, posting_date=DAY)
     assert storno.reverses_id == entry.id
     assert (storno.number, entry.number) == (2, 1)
     net: dict[int, Decimal] = {}
     for li in [*entry.lines, *storno.lines]:
         net[li.account_number] = net.get(li.account_number, Decimal(0)) + li.debit - li.credit
     assert set(net.values()) == {Decimal(0)}
-    with pytest.raises(service.AlreadyReversed):
-        service.reverse_entry(db, entry_id=entry.id, actor=accountant)
+    with pytest.raises(journal.AlreadyReversed):
+        journal.reverse_entry(db, entry_id=entry.id, actor=accountant)
 
 
 def test_a_closed_period_takes_no_postings(book: Book, db: Session, accountant: User) -> None:
@@ -103,13 +103,13 @@ def test_a_closed_period_takes_no_postings(book: Book, db: Session, accountant: 
 def test_drafts_change_freely_and_post_later(book: Book, db: Session, accountant: User) -> None:
     draft = book(DAY, [line(1200, debit="10.00"), line(800, credit="10.00")], post=False)
     assert draft.number is None
-    service.update_draft(
+    journal.update_draft(
         db,
         entry_id=draft.id,
         actor=accountant,
         values={"lines": [line(1000, debit="25.00"), line(800, credit="25.00")]},
     )
-    posted = service.post_entry(db, entry_id=draft.id, actor=accountant)
+    posted = journal.post_entry(db, entry_id=draft.id, actor=accountant)
     assert amounts(posted) == [(1000, "25.00", "0.00"), (800, "0.00", "25.00")]
 
 

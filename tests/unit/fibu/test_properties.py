@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from erp import audit
 from erp.auth.models import User
 from erp.errors import DomainError
-from erp.fibu import service
+from erp.fibu import journal
 from erp.fibu.models import EntryStatus, JournalEntry, JournalLine
 
 ACCOUNTS = (1000, 1200, 1400, 1600, 4120, 4210, 8300, 8400, 3400, 800)
@@ -65,21 +65,21 @@ def run(db: Session, actor: User, op: tuple[Any, ...], monkeypatch: pytest.Monke
     try:
         with db.begin_nested():
             if kind == "post":
-                service.create_entry(db, actor=actor, values=values(op[1], op[2]), post=True)
+                journal.create_entry(db, actor=actor, values=values(op[1], op[2]), post=True)
             elif kind == "reverse":
                 posted = db.scalars(
                     select(JournalEntry.id).where(JournalEntry.status == EntryStatus.posted)
                 ).all()
                 if posted:
                     target = posted[op[1] % len(posted)]
-                    service.reverse_entry(db, entry_id=target, actor=actor, posting_date=START)
+                    journal.reverse_entry(db, entry_id=target, actor=actor, posting_date=START)
             elif kind == "unbalanced":
                 lines = [*op[2], {"account": 1000, "debit": Decimal("0.01")}]
-                service.create_entry(db, actor=actor, values=values(op[1], lines), post=True)
+                journal.create_entry(db, actor=actor, values=values(op[1], lines), post=True)
             else:  # the process dies after the number was drawn, before the audit entry
                 with monkeypatch.context() as patch:
                     patch.setattr(audit, "record", _crash_on_posted)
-                    service.create_entry(db, actor=actor, values=values(op[1], op[2]), post=True)
+                    journal.create_entry(db, actor=actor, values=values(op[1], op[2]), post=True)
     except (DomainError, SystemError):
         pass  # refused or crashed: the savepoint is rolled back, nothing may remain
 

@@ -17,7 +17,7 @@ from erp.auth.models import Role, User
 from erp.crm import service as crm_service
 from erp.deps import Services
 from erp.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, install_problem_handlers
-from erp.fibu import report_router, reports, service
+from erp.fibu import journal, report_router, reports, service
 from erp.fibu.models import AccountKind
 from erp.fibu.report_schemas import Ageing, PersonalKind
 from erp.timeutil import business_date
@@ -65,7 +65,7 @@ def march(book: Book, db: Session, accountant: User, debitor: int) -> None:
     book(date(2026, 3, 20), paid, document="KA-1")
     book(date(2026, 3, 25), [line(4210, debit="800.00"), line(1200, credit="800.00")], "MI-3")
     book(date(2026, 3, 15), [line(4930, debit="50.00"), line(1000, credit="50.00")], post=False)
-    service.reverse_entry(db, entry_id=wrong.id, actor=accountant, posting_date=date(2026, 3, 26))
+    journal.reverse_entry(db, entry_id=wrong.id, actor=accountant, posting_date=date(2026, 3, 26))
     book(date(2026, 4, 2), [line(4210, debit="800.00"), line(1200, credit="800.00")], "MI-4")
 
 
@@ -258,7 +258,7 @@ def headers(services: Services, make_account: AccountFactory) -> dict[str, str]:
             "text": "Verkauf",
             "lines": [line(customer.debitor_account, debit="119.00"), line(8400, credit="100.00")],
         }
-        service.create_entry(session, actor=actor, values=values, post=True)
+        journal.create_entry(session, actor=actor, values=values, post=True)
     return account.headers
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from erp.auth.models import Role, User
 from erp.deps import Services
-from erp.fibu import service
+from erp.fibu import journal, service
 from erp.fibu.models import AccountKind, JournalEntry
 from erp.fibu.ustva import InvalidTaxPeriod, UStVA, tax_period, ustva
 from tests.conftest import AccountFactory
@@ -44,7 +44,7 @@ def book_reference_month(book: Book, db: Session, accountant: User, debitor: int
     book(date(2026, 3, 10), purchase, document="ER-1", text="Wareneingang ER-1")
     payment = [line(1200, debit="1404.00"), line(debitor, credit="1404.00")]
     book(date(2026, 3, 15), payment, document="BA-1", text="Zahlung RE-1")
-    service.reverse_entry(db, entry_id=second.id, actor=accountant, posting_date=date(2026, 3, 20))
+    journal.reverse_entry(db, entry_id=second.id, actor=accountant, posting_date=date(2026, 3, 20))
     cash = [line(1000, debit="59.98"), line(8400, credit="50.40")]  # tax 9.576 → 9.58
     book(date(2026, 3, 25), cash, document="KA-1", text="Barverkauf")
     draft = [line(debitor, debit="1190.00"), line(8400, credit="1000.00")]
@@ -150,7 +150,7 @@ def post_entry(
     with services.database.transaction() as session:
         actor = session.get(User, user_id)
         assert actor is not None
-        return service.create_entry(session, actor=actor, values=values, post=True)
+        return journal.create_entry(session, actor=actor, values=values, post=True)
 
 
 def test_the_api_reports_every_kennzahl(
