@@ -25,12 +25,16 @@ from erp.fibu.tax_router import router as fibu_tax_router
 from erp.health import router as health_router
 from erp.logs import configure_logging
 from erp.openapi import install_openapi, operation_id
+from erp.purchasing.router import router as purchasing_router
+from erp.stock.router import router as stock_router
 from erp.web import admin as web_admin
 from erp.web import crm as web_crm
 from erp.web import fibu as web_fibu
 from erp.web import fibu_periods as web_fibu_periods
 from erp.web import fibu_reports as web_fibu_reports
 from erp.web import pages as web_pages
+from erp.web import purchasing as web_purchasing
+from erp.web import stock as web_stock
 from erp.web.errors import render_problem_page
 
 API_PREFIX = "/api/v1"
@@ -44,6 +48,8 @@ def api_router() -> APIRouter:
     router.include_router(fibu_router)
     router.include_router(fibu_report_router)
     router.include_router(fibu_tax_router)
+    router.include_router(stock_router)
+    router.include_router(purchasing_router)
     return router
 
 
@@ -88,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_fibu.router)
     app.include_router(web_fibu_periods.router)
     app.include_router(web_fibu_reports.router)
+    app.include_router(web_stock.router)
+    app.include_router(web_purchasing.router)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )

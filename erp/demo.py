@@ -9,6 +9,7 @@ from erp.auth.models import Role
 from erp.auth.passwords import PasswordHasher
 from erp.demo_crm import seed_crm
 from erp.demo_fibu import seed_fibu
+from erp.demo_stock import seed_stock
 
 DEMO_PASSWORD = "valeo-demo-2026"
 DEMO_USERS = [
@@ -36,4 +37,7 @@ def seed_demo(session: Session, *, hasher: PasswordHasher, extra_customers: int 
     accountant = auth_service.find_user_by_email(session, email="accounting@valeo.test")
     assert accountant is not None
     lines.append(seed_fibu(session, accountant=accountant))
+    warehouse_user = auth_service.find_user_by_email(session, email="warehouse@valeo.test")
+    assert warehouse_user is not None
+    lines.append(seed_stock(session, warehouse_user=warehouse_user, accountant=accountant))
     return lines

@@ -1,4 +1,4 @@
-"""Demo bookkeeping: a supplier account and a month of postings in the current month."""
+"""Demo bookkeeping: a supplier (with its Kreditor) and a month of postings."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from erp.auth.models import User
 from erp.crm.models import Customer
 from erp.fibu import journal, service
-from erp.fibu.models import AccountKind, JournalEntry
+from erp.fibu.models import JournalEntry
+from erp.purchasing import service as purchasing
 from erp.timeutil import business_date
-
-SUPPLIER = 70001
 
 
 def seed_fibu(session: Session, *, accountant: User) -> str:
@@ -35,18 +34,19 @@ def seed_fibu(session: Session, *, accountant: User) -> str:
             "datev_client_number": 55003,
         },
     )
-    service.create_account(
+    supplier = purchasing.create_supplier(
         session,
         actor=accountant,
-        values={"number": SUPPLIER, "name": "Großhandel Nord GmbH", "kind": AccountKind.kreditor},
+        values={"name": "Großhandel Nord GmbH", "city": "Hamburg", "payment_terms_days": 30},
     )
+    kreditor = supplier.kreditor_account
     first = business_date().replace(day=1)
     debitors = list(
         session.scalars(select(Customer.debitor_account).order_by(Customer.id).limit(3))
     )
     bookings: list[tuple[int, str, str, list[dict[str, Any]]]] = [
         (0, "EB-1", "Einlage Stammkapital", [_d(1200, "25000.00"), _c(800, "25000.00")]),
-        (1, "ER-1001", "Wareneinkauf", [_d(3400, "4000.00"), _c(SUPPLIER, "4760.00")]),
+        (1, "ER-1001", "Wareneinkauf", [_d(3400, "4000.00"), _c(kreditor, "4760.00")]),
         (2, "MI-11", "Büromiete", [_d(4210, "1500.00"), _c(1200, "1500.00")]),
     ]
     for index, debitor in enumerate(debitors):

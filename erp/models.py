@@ -4,5 +4,15 @@ from erp import audit, sequences
 from erp.auth import models as auth_models
 from erp.crm import models as crm_models
 from erp.fibu import models as fibu_models
+from erp.purchasing import models as purchasing_models
+from erp.stock import models as stock_models
 
-__all__ = ["audit", "auth_models", "crm_models", "fibu_models", "sequences"]
+__all__ = [
+    "audit",
+    "auth_models",
+    "crm_models",
+    "fibu_models",
+    "purchasing_models",
+    "sequences",
+    "stock_models",
+]

@@ -3,6 +3,7 @@
 from load.personas.accountant import AccountantUser
 from load.personas.admin import AdminUser
 from load.personas.sales import SalesUser
+from load.personas.warehouse import WarehouseUser
 from load.personas.web import WebUser
 
-__all__ = ["AccountantUser", "AdminUser", "SalesUser", "WebUser"]
+__all__ = ["AccountantUser", "AdminUser", "SalesUser", "WarehouseUser", "WebUser"]

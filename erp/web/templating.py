@@ -46,6 +46,10 @@ NAVIGATION: list[NavItem] = [
     NavItem("Pipeline", "/pipeline", frozenset({Role.admin, Role.sales})),
     NavItem("Journal", "/fibu/journal", frozenset({Role.admin, Role.accounting})),
     NavItem("Reports", "/fibu/trial-balance", frozenset({Role.admin, Role.accounting})),
+    NavItem("Stock", "/stock", frozenset({Role.admin, Role.warehouse})),
+    NavItem("Purchase orders", "/purchase-orders", frozenset({Role.admin, Role.warehouse})),
+    NavItem("Suppliers", "/suppliers", frozenset({Role.admin, Role.accounting})),
+    NavItem("Incoming invoices", "/incoming-invoices", frozenset({Role.admin, Role.accounting})),
     NavItem("Users & roles", "/admin/users", frozenset({Role.admin})),
 ]
 

@@ -21,9 +21,24 @@ UNKNOWN_ID = 987_654
 def body_schema(client: TestClient, endpoint: Endpoint) -> dict[str, Any]:
     spec = client.get("/api/v1/openapi.json").json()
     operation = spec["paths"][endpoint.path][endpoint.method.lower()]
-    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    schema: dict[str, Any] = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
-    return schema
+    schema: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["schema"]
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        if "$ref" in node:
+            resolved: dict[str, Any] = spec["components"]["schemas"][
+                node["$ref"].rsplit("/", 1)[-1]
+            ]
+            return resolved
+        return node
+
+    variants = schema.get("oneOf") or schema.get("anyOf")
+    if not variants:
+        return resolve(schema)
+    # A body of several shapes: every shape's fields get the bad values.
+    properties: dict[str, Any] = {}
+    for variant in variants:
+        properties |= resolve(variant).get("properties", {})
+    return {"properties": properties}
 
 
 def wrong_value(prop: dict[str, Any]) -> object:

@@ -1,0 +1,1 @@
+"""Procure-to-pay: suppliers, purchase orders, goods receipts, incoming invoices, payments."""

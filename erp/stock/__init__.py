@@ -1,0 +1,1 @@
+"""Warenwirtschaft: articles, warehouses, stock levels and the append-only stock ledger."""

@@ -1,0 +1,71 @@
+"""Warehouse staff: look up articles and stock, book receipts and issues, check orders."""
+
+from __future__ import annotations
+
+import random
+
+from locust import task
+
+from load.personas.common import PAGE_SIZE, ApiUser
+
+
+class WarehouseUser(ApiUser):
+    role = "warehouse"
+    weight = 2
+
+    def on_start(self) -> None:
+        super().on_start()
+        page = self.get_json("/api/v1/articles", "/api/v1/articles", limit=PAGE_SIZE)
+        self.article_ids = [int(a["id"]) for a in page["items"]] if page else []
+        stores = self.get_json("/api/v1/warehouses", "/api/v1/warehouses")
+        items = stores if isinstance(stores, list) else (stores or {}).get("items", [])
+        self.warehouse_id = int(items[0]["id"]) if items else 1
+
+    def article(self) -> int:
+        return random.choice(self.article_ids) if self.article_ids else 1
+
+    @task(3)
+    def articles(self) -> None:
+        self.get_json("/api/v1/articles", "/api/v1/articles", limit=PAGE_SIZE)
+
+    @task(2)
+    def open_article(self) -> None:
+        self.get_json(f"/api/v1/articles/{self.article()}", "/api/v1/articles/{article_id}")
+
+    @task(3)
+    def levels(self) -> None:
+        self.get_json("/api/v1/stock/levels", "/api/v1/stock/levels", article_id=self.article())
+
+    @task(1)
+    def movements(self) -> None:
+        self.get_json("/api/v1/stock/movements", "/api/v1/stock/movements", limit=PAGE_SIZE)
+
+    @task(1)
+    def purchase_orders(self) -> None:
+        self.get_json("/api/v1/purchase-orders", "/api/v1/purchase-orders", limit=PAGE_SIZE)
+
+    @task(2)
+    def receive(self) -> None:
+        self.post_json(
+            "/api/v1/stock/receipts",
+            "/api/v1/stock/receipts",
+            {
+                "article_id": self.article(),
+                "warehouse_id": self.warehouse_id,
+                "quantity": random.randint(2, 5),
+                "reference": "LOAD-WE",
+            },
+        )
+
+    @task(2)
+    def issue(self) -> None:
+        self.post_json(
+            "/api/v1/stock/issues",
+            "/api/v1/stock/issues",
+            {
+                "article_id": self.article(),
+                "warehouse_id": self.warehouse_id,
+                "quantity": 1,
+                "reference": "LOAD-WA",
+            },
+        )
