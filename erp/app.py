@@ -34,6 +34,7 @@ from erp.web import fibu_periods as web_fibu_periods
 from erp.web import fibu_reports as web_fibu_reports
 from erp.web import pages as web_pages
 from erp.web import purchasing as web_purchasing
+from erp.web import purchasing_invoices as web_purchasing_invoices
 from erp.web import stock as web_stock
 from erp.web.errors import render_problem_page
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_fibu_reports.router)
     app.include_router(web_stock.router)
     app.include_router(web_purchasing.router)
+    app.include_router(web_purchasing_invoices.router)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )

@@ -5,7 +5,7 @@ The flow is linked in the OpenAPI schema: order → place → receipt → invoic
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
@@ -35,6 +35,22 @@ Receiver = Annotated[User, Depends(Allow(Role.admin, Role.warehouse))]
 Bookkeeper = Annotated[User, Depends(Allow(Role.admin, Role.accounting))]
 Paging = Annotated[PageParams, Depends(page_params)]
 ORDER_STATE = conflict("The order is not in a state that allows this")
+
+
+def with_link(
+    responses: dict[int | str, dict[str, Any]],
+    status: int,
+    name: str,
+    operation: str,
+    **params: str,
+) -> dict[int | str, dict[str, Any]]:
+    """``responses`` with one more OpenAPI link on ``status``: the next step of the flow."""
+    entry = responses[status]
+    entry["links"] = {
+        **entry.get("links", {}),
+        name: {"operationId": operation, "parameters": params},
+    }
+    return responses
 
 
 @router.get("/suppliers")
@@ -116,15 +132,13 @@ def get_purchase_order(order_id: ObjectId, _user: Buyer, db: DbSession) -> Order
     "/purchase-orders/{order_id}/place",
     responses={
         **ORDER_STATE,
-        200: {
-            "description": "The order was placed",
-            "links": {
-                "ReceiveGoods": {
-                    "operationId": "receiveGoods",
-                    "parameters": {"order_id": "$response.body#/id"},
-                }
-            },
-        },
+        **with_link(
+            {200: {"description": "The order was placed"}},
+            200,
+            "ReceiveGoods",
+            "receiveGoods",
+            order_id="$response.body#/id",
+        ),
     },
 )
 def place_purchase_order(order_id: ObjectId, user: Receiver, db: DbSession) -> OrderRead:
@@ -144,7 +158,13 @@ def delete_purchase_order(order_id: ObjectId, user: Receiver, db: DbSession) -> 
     "/purchase-orders/{order_id}/receipts",
     status_code=status.HTTP_201_CREATED,
     responses={
-        **created("goods receipt", "receipt_id", GetReceipt="getGoodsReceipt"),
+        **with_link(
+            created("goods receipt", "receipt_id", GetReceipt="getGoodsReceipt"),
+            201,
+            "InvoiceOrder",
+            "createIncomingInvoice",
+            order_id="$response.body#/order_id",
+        ),
         **conflict("The order is not open, or more is received than is open"),
     },
 )

@@ -12,14 +12,16 @@ from load.personas.common import PAGE_SIZE, ApiUser
 class WarehouseUser(ApiUser):
     role = "warehouse"
     weight = 2
+    reads_customers = False
 
     def on_start(self) -> None:
         super().on_start()
         page = self.get_json("/api/v1/articles", "/api/v1/articles", limit=PAGE_SIZE)
         self.article_ids = [int(a["id"]) for a in page["items"]] if page else []
-        stores = self.get_json("/api/v1/warehouses", "/api/v1/warehouses")
-        items = stores if isinstance(stores, list) else (stores or {}).get("items", [])
-        self.warehouse_id = int(items[0]["id"]) if items else 1
+        stores = self.get_json("/api/v1/warehouses", "/api/v1/warehouses") or []
+        # The main warehouse holds the demo's opening stock: issues there never run dry.
+        main = [s for s in stores if s["code"] == "HL"] or stores
+        self.warehouse_id = int(main[0]["id"]) if main else 1
 
     def article(self) -> int:
         return random.choice(self.article_ids) if self.article_ids else 1
