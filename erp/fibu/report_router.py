@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from erp.auth.models import Role, User
 from erp.deps import Allow, DbSession
-from erp.fibu import reports
+from erp.fibu import open_items, reports
 from erp.fibu.report_schemas import (
     BalanceSheet,
     Ledger,
@@ -95,4 +95,4 @@ def get_open_items(
 ) -> OpenItems:
     """OP-Liste: open items per personal account and reference, with days overdue and
     ageing buckets (not due, 1-30, 31-60, 61-90, over 90 days)."""
-    return reports.open_items(db, kind, as_of or business_date())
+    return open_items.open_items(db, kind, as_of or business_date())

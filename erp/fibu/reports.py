@@ -1,4 +1,4 @@
-"""FIBU reports: Summen- und Saldenliste, GuV, Bilanz, Kontoblatt, OP-Liste.
+"""FIBU reports: Summen- und Saldenliste, GuV, Bilanz, Kontoblatt (the OP-Liste: open_items).
 
 Only posted entries count. The database sums integer cents (``Cents``), so every amount is
 an exact Decimal. Each report is a fixed, small number of grouped queries (no N+1); the
@@ -16,22 +16,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from erp.crm.models import Customer
 from erp.errors import DomainError
 from erp.fibu import rules, service
 from erp.fibu.models import Account, AccountKind, EntryStatus, JournalEntry, JournalLine
 from erp.fibu.report_schemas import (
     AccountAmount,
-    Ageing,
-    AgeingTotal,
     BalanceRow,
     BalanceSheet,
     Ledger,
     LedgerLine,
-    OpenAccount,
-    OpenItem,
-    OpenItems,
-    PersonalKind,
     ProfitAndLoss,
     TrialBalance,
 )
@@ -43,13 +36,6 @@ LIABILITY_KINDS = (AccountKind.liability, AccountKind.kreditor)
 # debit − credit in cents: a plain subtraction of two Cents columns would come back as an int.
 NET = type_coerce(JournalLine.debit - JournalLine.credit, Cents())
 POSTED = JournalEntry.status == EntryStatus.posted
-# (most days overdue, bucket); anything later is over 90 days.
-AGEING_LIMITS = (
-    (0, Ageing.not_due),
-    (30, Ageing.days_1_30),
-    (60, Ageing.days_31_60),
-    (90, Ageing.days_61_90),
-)
 
 
 class InvalidDateRange(DomainError):
@@ -69,7 +55,7 @@ def fiscal_year_start(session: Session, day: date) -> date:
     return date(year, start_month, 1) if year >= 1 else date.min
 
 
-def _total(amounts: Sequence[Decimal]) -> Decimal:
+def total(amounts: Sequence[Decimal]) -> Decimal:
     return sum(amounts, ZERO)
 
 
@@ -131,10 +117,10 @@ def trial_balance(session: Session, date_from: date, date_to: date) -> TrialBala
         date_from=date_from,
         date_to=date_to,
         rows=rows,
-        opening=_total([r.opening for r in rows]),
-        debit=_total([r.debit for r in rows]),
-        credit=_total([r.credit for r in rows]),
-        closing=_total([r.closing for r in rows]),
+        opening=total([r.opening for r in rows]),
+        debit=total([r.debit for r in rows]),
+        credit=total([r.credit for r in rows]),
+        closing=total([r.closing for r in rows]),
     )
 
 
@@ -157,8 +143,8 @@ def profit_and_loss(session: Session, date_from: date, date_to: date) -> ProfitA
     rows = _balance_rows(session, date_from, date_to, PROFIT_AND_LOSS_KINDS, with_opening=False)
     revenues = _amounts([r for r in rows if r.kind is AccountKind.revenue], credit_side=True)
     expenses = _amounts([r for r in rows if r.kind is AccountKind.expense], credit_side=False)
-    total_revenue = _total([a.amount for a in revenues])
-    total_expenses = _total([a.amount for a in expenses])
+    total_revenue = total([a.amount for a in revenues])
+    total_expenses = total([a.amount for a in expenses])
     return ProfitAndLoss(
         date_from=date_from,
         date_to=date_to,
@@ -188,17 +174,17 @@ def balance_sheet(session: Session, as_of: date) -> BalanceSheet:
     liabilities = _amounts(of(LIABILITY_KINDS), credit_side=True)
     equity = _amounts(of((AccountKind.equity,)), credit_side=True)
     results = of(PROFIT_AND_LOSS_KINDS)
-    prior_years_result = ZERO - _total([r.opening for r in results])
-    result = _total([r.credit - r.debit for r in results])
-    total_liabilities = _total([a.amount for a in liabilities])
-    total_equity = _total([a.amount for a in equity])
+    prior_years_result = ZERO - total([r.opening for r in results])
+    result = total([r.credit - r.debit for r in results])
+    total_liabilities = total([a.amount for a in liabilities])
+    total_equity = total([a.amount for a in equity])
     return BalanceSheet(
         as_of=as_of,
         fiscal_year_start=start,
         assets=assets,
         liabilities=liabilities,
         equity=equity,
-        total_assets=_total([a.amount for a in assets]),
+        total_assets=total([a.amount for a in assets]),
         total_liabilities=total_liabilities,
         total_equity=total_equity,
         prior_years_result=prior_years_result,
@@ -276,98 +262,7 @@ def account_ledger(session: Session, account_number: int, date_from: date, date_
         date_to=date_to,
         opening=opening_balance,
         lines=lines,
-        debit=_total([li.debit for li in lines]),
-        credit=_total([li.credit for li in lines]),
+        debit=total([li.debit for li in lines]),
+        credit=total([li.credit for li in lines]),
         closing=balance,
-    )
-
-
-def ageing_of(days_overdue: int) -> Ageing:
-    for limit, bucket in AGEING_LIMITS:
-        if days_overdue <= limit:
-            return bucket
-    return Ageing.over_90
-
-
-def _ageing_totals(items: Sequence[OpenItem]) -> list[AgeingTotal]:
-    """All five buckets in order, empty ones as zero: a stable shape for tables."""
-    return [
-        AgeingTotal(ageing=bucket, amount=_total([i.amount for i in items if i.ageing is bucket]))
-        for bucket in Ageing
-    ]
-
-
-def _open_item(kind: PersonalKind, as_of: date, row: Any) -> OpenItem:
-    due = row.due_date or row.document_date
-    days_overdue = max(0, (as_of - due).days)
-    return OpenItem(
-        reference=row.reference,
-        document_date=row.document_date,
-        due_date=due,
-        days_overdue=days_overdue,
-        ageing=ageing_of(days_overdue),
-        amount=row.net if kind is PersonalKind.debitor else ZERO - row.net,
-    )
-
-
-def open_items(session: Session, kind: PersonalKind, as_of: date) -> OpenItems:
-    """OP-Liste: per personal account, what is open per reference (OP-Nummer) on ``as_of``.
-
-    An item is the lines of one account with one reference; it is open while they do not net
-    to zero. Its dates are its earliest entry's (the invoice; payments come later).
-    """
-    same_item = (JournalLine.account_number, JournalLine.reference)
-    earliest_first = (JournalEntry.posting_date, JournalEntry.id)
-    ranked = (
-        select(
-            JournalLine.account_number.label("account"),
-            JournalLine.reference,
-            func.sum(NET).over(partition_by=same_item).label("net"),
-            func.row_number().over(partition_by=same_item, order_by=earliest_first).label("nth"),
-            JournalEntry.document_date,
-            JournalEntry.due_date,
-        )
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .join(Account, Account.number == JournalLine.account_number)
-        .where(POSTED, JournalEntry.posting_date <= as_of, Account.kind == AccountKind(kind))
-        .subquery()
-    )
-    stmt = (
-        select(
-            ranked,
-            Account.name.label("account_name"),
-            Customer.number.label("customer_number"),
-            Customer.name.label("customer_name"),
-        )
-        .join(Account, Account.number == ranked.c.account)
-        .outerjoin(Customer, Customer.debitor_account == ranked.c.account)
-        .where(ranked.c.nth == 1, ranked.c.net != 0)
-        .order_by(ranked.c.account, ranked.c.reference)
-    )
-    rows_by_account: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(stmt):
-        rows_by_account[row.account].append(row)
-    accounts = []
-    for rows in rows_by_account.values():
-        items = sorted(
-            (_open_item(kind, as_of, row) for row in rows), key=lambda i: (i.due_date, i.reference)
-        )
-        accounts.append(
-            OpenAccount(
-                number=rows[0].account,
-                name=rows[0].account_name,
-                customer_number=rows[0].customer_number,
-                customer_name=rows[0].customer_name,
-                items=items,
-                ageing=_ageing_totals(items),
-                total=_total([i.amount for i in items]),
-            )
-        )
-    every_item = [i for a in accounts for i in a.items]
-    return OpenItems(
-        kind=kind,
-        as_of=as_of,
-        accounts=accounts,
-        ageing=_ageing_totals(every_item),
-        total=_total([i.amount for i in every_item]),
     )

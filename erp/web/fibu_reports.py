@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from erp.auth.models import User
 from erp.deps import DbSession
 from erp.errors import DomainError
-from erp.fibu import datev, reports, service, ustva
+from erp.fibu import datev, open_items, reports, service, ustva
 from erp.fibu.report_schemas import Ageing, PersonalKind
 from erp.schemas import MAX_ID
 from erp.timeutil import business_date
@@ -114,7 +114,7 @@ def open_items_page(
         "kind": kind,
         "values": {"as_of": as_of if errors else day.isoformat()},
         "errors": errors,
-        "report": None if errors else reports.open_items(db, kind, day),
+        "report": None if errors else open_items.open_items(db, kind, day),
         "buckets": list(Ageing),
     }
     return render(

@@ -17,7 +17,7 @@ from erp.auth.models import Role, User
 from erp.crm import service as crm_service
 from erp.deps import Services
 from erp.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, install_problem_handlers
-from erp.fibu import journal, report_router, reports, service
+from erp.fibu import journal, open_items, report_router, reports, service
 from erp.fibu.models import AccountKind
 from erp.fibu.report_schemas import Ageing, PersonalKind
 from erp.timeutil import business_date
@@ -149,13 +149,13 @@ def test_ledger_of_an_unknown_account_is_not_found(db: Session) -> None:
 
 @pytest.mark.usefixtures("march")
 def test_open_items_of_the_month(db: Session, debitor: int) -> None:
-    receivables = json(reports.open_items(db, PersonalKind.debitor, MARCH[1]))
+    receivables = json(open_items.open_items(db, PersonalKind.debitor, MARCH[1]))
     [account] = receivables["accounts"]
     summary = (account["number"], account["customer_name"], account["total"])
     assert summary == (debitor, "Müller GmbH", "535.00")
     # RE-1 is paid and RE-3 reversed: only RE-2 is open, due in April.
     assert [(i["reference"], i["ageing"]) for i in account["items"]] == [("RE-2", "not due")]
-    payables = json(reports.open_items(db, PersonalKind.kreditor, MARCH[1]))
+    payables = json(open_items.open_items(db, PersonalKind.kreditor, MARCH[1]))
     [account] = payables["accounts"]
     summary = (account["number"], account["customer_number"], account["total"])
     assert summary == (KREDITOR, None, "476.00")
@@ -176,7 +176,7 @@ def test_open_items_age_into_buckets(
         book(day, [line(account, debit=gross), line(8400, credit=net)], document, due_date=due)
     partial = [line(1200, debit="19.00"), line(debitor, credit="19.00", reference="RE-13")]
     book(date(2026, 6, 5), partial, document="KA-9")
-    report = json(reports.open_items(db, PersonalKind.debitor, date(2026, 6, 30)))
+    report = json(open_items.open_items(db, PersonalKind.debitor, date(2026, 6, 30)))
     first, second = report["accounts"]
     fields = ("reference", "days_overdue", "ageing", "amount")
     assert [tuple(i[f] for f in fields) for i in first["items"]] == [
@@ -203,7 +203,7 @@ BOUNDARIES = {0: "not due", 1: "1-30", 30: "1-30", 31: "31-60", 60: "31-60", 61:
 
 @pytest.mark.parametrize(("days", "bucket"), [*BOUNDARIES.items(), (90, "61-90"), (91, "over 90")])
 def test_ageing_bucket_boundaries(days: int, bucket: str) -> None:
-    assert reports.ageing_of(days) == Ageing(bucket)
+    assert open_items.ageing_of(days) == Ageing(bucket)
 
 
 def test_drafts_count_nowhere(book: Book, db: Session, debitor: int) -> None:
@@ -211,7 +211,7 @@ def test_drafts_count_nowhere(book: Book, db: Session, debitor: int) -> None:
     assert reports.trial_balance(db, *MARCH).rows == []
     assert reports.profit_and_loss(db, *MARCH).result == 0
     assert reports.account_ledger(db, debitor, *MARCH).lines == []
-    assert reports.open_items(db, PersonalKind.debitor, MARCH[1]).accounts == []
+    assert open_items.open_items(db, PersonalKind.debitor, MARCH[1]).accounts == []
 
 
 def test_a_reversed_date_range_is_refused(db: Session) -> None:

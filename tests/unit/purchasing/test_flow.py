@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from erp.auth.models import User
-from erp.fibu import journal, reports
+from erp.fibu import journal, open_items
 from erp.fibu.report_schemas import PersonalKind
 from erp.purchasing import invoicing, service
 from erp.purchasing.models import (
@@ -139,8 +139,8 @@ def test_invoice_posts_wareneingang_vorsteuer_and_kreditor_and_payments_clear_it
             actor=buyer,
             values={"amount": Decimal("50.15"), "payment_date": DAY},
         )
-    open_items = reports.open_items(db, PersonalKind.kreditor, DAY)
-    items = [(i.reference, i.amount) for a in open_items.accounts for i in a.items]
+    report = open_items.open_items(db, PersonalKind.kreditor, DAY)
+    items = [(i.reference, i.amount) for a in report.accounts for i in a.items]
     assert items == [(invoice.number, Decimal("50.14"))]
     invoicing.pay_invoice(
         db,
@@ -149,7 +149,7 @@ def test_invoice_posts_wareneingang_vorsteuer_and_kreditor_and_payments_clear_it
         values={"amount": Decimal("50.14"), "payment_date": DAY},
     )
     assert invoicing.get_invoice(db, invoice.id).status.value == "paid"
-    assert reports.open_items(db, PersonalKind.kreditor, DAY).accounts == []
+    assert open_items.open_items(db, PersonalKind.kreditor, DAY).accounts == []
     with pytest.raises(invoicing.InvoicePaid):
         invoicing.pay_invoice(
             db,
