@@ -26,6 +26,7 @@ from erp.health import router as health_router
 from erp.logs import configure_logging
 from erp.openapi import install_openapi, operation_id
 from erp.purchasing.router import router as purchasing_router
+from erp.sales.router import router as sales_router
 from erp.stock.router import router as stock_router
 from erp.web import admin as web_admin
 from erp.web import crm as web_crm
@@ -51,6 +52,7 @@ def api_router() -> APIRouter:
     router.include_router(fibu_tax_router)
     router.include_router(stock_router)
     router.include_router(purchasing_router)
+    router.include_router(sales_router)
     return router
 
 

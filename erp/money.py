@@ -10,6 +10,8 @@ from sqlalchemy.types import TypeDecorator
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The largest net of one document line: whole documents stay far inside 64-bit cents.
+MAX_LINE_NET = Decimal("999999999999.99")
 
 
 class MoneyError(ValueError):

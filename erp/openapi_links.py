@@ -36,3 +36,19 @@ Responses = dict[int | str, dict[str, Any]]
 def conflict(description: str) -> Responses:
     """``responses=`` declaring the 409 an operation answers, in words."""
     return {409: {"description": description}}
+
+
+def with_link(
+    responses: Responses,
+    status: int,
+    name: str,
+    operation: str,
+    **params: str,
+) -> Responses:
+    """``responses`` with one more OpenAPI link on ``status``: the next step of the flow."""
+    entry = responses[status]
+    entry["links"] = {
+        **entry.get("links", {}),
+        name: {"operationId": operation, "parameters": params},
+    }
+    return responses

@@ -152,6 +152,7 @@ Email = Annotated[
     WithJsonSchema({"type": "string", "pattern": EMAIL_PATTERN, "maxLength": 254}),
 ]
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 T = TypeVar("T")
 

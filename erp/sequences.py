@@ -7,6 +7,8 @@ gives its number back and concurrent operations never draw the same one.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import CheckConstraint, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -41,3 +43,14 @@ def next_number(session: Session, name: str, *, first: int, last: int) -> int:
     number_range.next_value = value + 1
     session.flush()
     return value
+
+
+DOCUMENT_NUMBERS = (1, 99_999)
+
+
+def document_number(session: Session, prefix: str, day: date) -> str:
+    """A business document's number, gapless per kind and year: ``RE2026-00001``."""
+    n = next_number(
+        session, f"{prefix}-{day.year}", first=DOCUMENT_NUMBERS[0], last=DOCUMENT_NUMBERS[1]
+    )
+    return f"{prefix}{day.year}-{n:05d}"

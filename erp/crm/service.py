@@ -12,6 +12,7 @@ from erp.auth.models import User
 from erp.crm.models import Activity, Contact, Customer, Opportunity
 from erp.crm.rules import normalize_vat_id, vat_id_problem
 from erp.errors import Conflict, DomainError, NotFound
+from erp.sales.models import SalesOrder
 from erp.sequences import next_number
 from erp.timeutil import utcnow
 
@@ -121,7 +122,7 @@ def set_customer_archived(
 
 
 def customer_is_referenced(session: Session, *, customer_id: int) -> bool:
-    references = (Contact, Opportunity, Activity)
+    references = (Contact, Opportunity, Activity, SalesOrder)
     return any(
         session.scalar(select(exists().where(model.customer_id == customer_id)))
         for model in references
@@ -133,7 +134,8 @@ def delete_customer(session: Session, *, customer_id: int, actor: User) -> None:
     customer = get_customer(session, customer_id=customer_id)
     if customer_is_referenced(session, customer_id=customer_id):
         raise CustomerInUse(
-            f"customer {customer.number} has contacts, opportunities or activities; archive it"
+            f"customer {customer.number} has contacts, opportunities, activities or orders;"
+            " archive it"
         )
     audit.record(
         session,

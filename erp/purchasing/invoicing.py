@@ -27,7 +27,8 @@ from erp.purchasing.models import (
     InvoiceStatus,
     SupplierPayment,
 )
-from erp.purchasing.service import document_number, get_order, get_supplier
+from erp.purchasing.service import get_order, get_supplier
+from erp.sequences import document_number
 
 WARENEINGANG = {19: 3400, 7: 3300}  # SKR03 Automatikkonten: Vorsteuer is added by the journal
 BANK = 1200

@@ -5,13 +5,13 @@ The flow is linked in the OpenAPI schema: order → place → receipt → invoic
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
 from erp.auth.models import Role, User
 from erp.deps import Allow, DbSession
-from erp.openapi_links import conflict, created
+from erp.openapi_links import conflict, created, with_link
 from erp.purchasing import invoicing, service
 from erp.purchasing.models import InvoiceStatus, OrderStatus
 from erp.purchasing.schemas import (
@@ -35,22 +35,6 @@ Receiver = Annotated[User, Depends(Allow(Role.admin, Role.warehouse))]
 Bookkeeper = Annotated[User, Depends(Allow(Role.admin, Role.accounting))]
 Paging = Annotated[PageParams, Depends(page_params)]
 ORDER_STATE = conflict("The order is not in a state that allows this")
-
-
-def with_link(
-    responses: dict[int | str, dict[str, Any]],
-    status: int,
-    name: str,
-    operation: str,
-    **params: str,
-) -> dict[int | str, dict[str, Any]]:
-    """``responses`` with one more OpenAPI link on ``status``: the next step of the flow."""
-    entry = responses[status]
-    entry["links"] = {
-        **entry.get("links", {}),
-        name: {"operationId": operation, "parameters": params},
-    }
-    return responses
 
 
 @router.get("/suppliers")

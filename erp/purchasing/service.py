@@ -6,7 +6,6 @@ and its number are written together or not at all.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from erp.auth.models import User
 from erp.errors import Conflict, DomainError, NotFound
 from erp.fibu import service as fibu
 from erp.fibu.models import Account, AccountKind
+from erp.money import MAX_LINE_NET
 from erp.purchasing.models import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -25,13 +25,12 @@ from erp.purchasing.models import (
     PurchaseOrderLine,
     Supplier,
 )
-from erp.sequences import next_number
+from erp.sequences import document_number, next_number
 from erp.stock import ledger
 from erp.stock import service as stock
 from erp.timeutil import utcnow
 
 KREDITOR_FIRST, KREDITOR_LAST = 70000, 99999
-DOCUMENT_NUMBERS = (1, 99_999)
 
 
 class SupplierNotFound(NotFound):
@@ -56,14 +55,6 @@ class OverReceipt(Conflict):
 
 class InvalidOrder(DomainError):
     status, title, slug = 422, "Invalid purchase order", "invalid-purchase-order"
-
-
-def document_number(session: Session, prefix: str, day: date) -> str:
-    """Gapless per document kind and year, drawn inside the business transaction."""
-    n = next_number(
-        session, f"{prefix}-{day.year}", first=DOCUMENT_NUMBERS[0], last=DOCUMENT_NUMBERS[1]
-    )
-    return f"{prefix}{day.year}-{n:05d}"
 
 
 # suppliers -----------------------------------------------------------------------------
@@ -132,13 +123,15 @@ def create_order(session: Session, *, actor: User, values: dict[str, Any]) -> Pu
         if article.id in articles:
             raise InvalidOrder(f"line {position}: article {article.sku} is on the order twice")
         articles.add(article.id)
-        price = raw.get("unit_price")
+        price = article.purchase_price if raw.get("unit_price") is None else raw["unit_price"]
+        if price * raw["quantity"] > MAX_LINE_NET:
+            raise InvalidOrder(f"line {position}: the line's net exceeds {MAX_LINE_NET}")
         order.lines.append(
             PurchaseOrderLine(
                 position=position,
                 article_id=article.id,
                 quantity=raw["quantity"],
-                unit_price=article.purchase_price if price is None else price,
+                unit_price=price,
                 vat_rate=article.vat_rate,
             )
         )
@@ -173,6 +166,7 @@ def delete_draft(session: Session, *, order_id: int, actor: User) -> None:
     if order.status is not OrderStatus.draft:
         raise OrderState(f"order {order.number} is {order.status.value}: only drafts are deleted")
     session.delete(order)
+    session.flush()
     audit.record(
         session, entity="purchase_order", entity_id=order_id, action="deleted", user_id=actor.id
     )

@@ -1,0 +1,1 @@
+"""Sales: orders, deliveries, outgoing invoices and incoming payments (order-to-cash)."""
