@@ -78,8 +78,9 @@ def warehouse(db: Session, seller: User) -> Warehouse:
 @pytest.fixture
 def articles(db: Session, seller: User, warehouse: Warehouse) -> tuple[Article, Article]:
     """A 19 % article and a 7 % one, 100 of each on hand."""
-    made = make_article(db, seller, "BOHRER-8", "19.99", 19), make_article(
-        db, seller, "KAFFEE-1KG", "12.49", 7
+    made = (
+        make_article(db, seller, "BOHRER-8", "19.99", 19),
+        make_article(db, seller, "KAFFEE-1KG", "12.49", 7),
     )
     for article in made:
         ledger.receive(

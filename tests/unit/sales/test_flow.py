@@ -23,7 +23,9 @@ D = Decimal
 
 
 def booked(db: Session, entry_id: int) -> set[tuple[int, Decimal, Decimal]]:
-    return {(li.account_number, li.debit, li.credit) for li in journal.get_entry(db, entry_id).lines}
+    return {
+        (li.account_number, li.debit, li.credit) for li in journal.get_entry(db, entry_id).lines
+    }
 
 
 def open_on(db: Session, customer: Customer) -> dict[str, Decimal]:
@@ -267,7 +269,10 @@ def test_a_correcting_invoice_mirrors_the_original_and_frees_its_lines(
     assert [li.invoiced_quantity for li in order.lines] == [0, 0]
     again = bill(db, seller, order)  # the delivered goods are billed anew
     assert (again.number, again.gross_total) == ("RE2026-00003", D("205.00"))
-    for invoice, error in ((original, invoicing.InvoiceState), (correction, invoicing.InvoiceState)):
+    for invoice, error in (
+        (original, invoicing.InvoiceState),
+        (correction, invoicing.InvoiceState),
+    ):
         with pytest.raises(error):
             invoicing.correct_invoice(
                 db, invoice_id=invoice.id, actor=seller, values={"invoice_date": DAY, "reason": "x"}
