@@ -36,6 +36,8 @@ from erp.web import fibu_reports as web_fibu_reports
 from erp.web import pages as web_pages
 from erp.web import purchasing as web_purchasing
 from erp.web import purchasing_invoices as web_purchasing_invoices
+from erp.web import sales as web_sales
+from erp.web import sales_invoices as web_sales_invoices
 from erp.web import stock as web_stock
 from erp.web.errors import render_problem_page
 
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_stock.router)
     app.include_router(web_purchasing.router)
     app.include_router(web_purchasing_invoices.router)
+    app.include_router(web_sales.router)
+    app.include_router(web_sales_invoices.router)
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from erp import audit
 from erp.auth.models import User
 from erp.errors import Conflict, NotFound
-from erp.sales.models import Delivery, DeliveryLine, OrderStatus, SalesOrderLine
+from erp.sales.models import Delivery, DeliveryLine, SalesOrderLine, SalesOrderStatus
 from erp.sales.service import OPEN, InvalidOrder, OrderState, get_order
 from erp.sequences import document_number
 from erp.stock import ledger
@@ -65,6 +65,8 @@ def deliver(session: Session, *, order_id: int, actor: User, values: dict[str, A
             f"order {order.number or order.id} is {order.status.value}: nothing to deliver"
         )
     number = order.number or str(order.id)
+    if values["delivery_date"] < order.order_date:
+        raise InvalidOrder(f"a delivery is not dated before its order ({order.order_date})")
     wanted = _wanted(order.lines, values.get("lines"), number)
     if not wanted:
         raise OverDelivery(f"order {number} has nothing left to deliver")
@@ -93,7 +95,7 @@ def deliver(session: Session, *, order_id: int, actor: User, values: dict[str, A
             DeliveryLine(order_line_id=line.id, quantity=quantity, movement_id=movement.id)
         )
     done = all(line.open_quantity == 0 for line in order.lines)
-    order.status = OrderStatus.delivered if done else OrderStatus.partially_delivered
+    order.status = SalesOrderStatus.delivered if done else SalesOrderStatus.partially_delivered
     session.add(delivery)
     session.flush()
     audit.record(

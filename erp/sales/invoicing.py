@@ -33,10 +33,10 @@ from erp.sales.models import (
     CustomerPayment,
     Delivery,
     InvoiceKind,
-    InvoiceStatus,
     OutgoingInvoice,
     OutgoingInvoiceLine,
     RateTotal,
+    SalesInvoiceStatus,
     SalesOrder,
 )
 from erp.sales.service import get_order
@@ -45,7 +45,7 @@ from erp.stock.models import Article
 
 ERLOESE = {19: 8400, 7: 8300}  # SKR03 Automatikkonten: the journal adds the Umsatzsteuer
 BANK = 1200
-OPEN = (InvoiceStatus.open, InvoiceStatus.partially_paid)
+OPEN = (SalesInvoiceStatus.open, SalesInvoiceStatus.partially_paid)
 
 
 class InvoiceNotFound(NotFound):
@@ -70,6 +70,10 @@ class Overpayment(Conflict):
 
 class InvalidPayment(DomainError):
     status, title, slug = 422, "Invalid payment", "invalid-payment"
+
+
+class InvalidDate(DomainError):
+    status, title, slug = 422, "Date out of order", "date-out-of-order"
 
 
 def get_invoice(session: Session, invoice_id: int) -> OutgoingInvoice:
@@ -225,7 +229,7 @@ def correct_invoice(
     original = get_invoice(session, invoice_id)
     if original.kind is InvoiceKind.correction:
         raise InvoiceState(f"{original.number} is a correcting invoice: it is not corrected")
-    if original.status is not InvoiceStatus.open:
+    if original.status is not SalesInvoiceStatus.open:
         raise InvoiceState(
             f"invoice {original.number} is {original.status.value}: only an unpaid invoice is "
             "corrected (refund its payments first)"
@@ -233,6 +237,8 @@ def correct_invoice(
     order = get_order(session, original.order_id)
     customer = crm.get_customer(session, customer_id=original.customer_id)
     day: date = values["invoice_date"]
+    if day < original.invoice_date:
+        raise InvalidDate(f"the correction is not dated before {original.number}")
     correction = OutgoingInvoice(
         number=document_number(session, "RE", day),
         kind=InvoiceKind.correction,
@@ -242,7 +248,7 @@ def correct_invoice(
         service_date=original.service_date,
         due_date=day,
         reason=values["reason"],
-        status=InvoiceStatus.correction,
+        status=SalesInvoiceStatus.correction,
         created_by_id=actor.id,
         **{
             key: getattr(original, key)
@@ -267,7 +273,7 @@ def correct_invoice(
         )
         by_id[line.order_line_id].invoiced_quantity -= line.quantity
     _set_totals(correction)
-    original.status = InvoiceStatus.corrected
+    original.status = SalesInvoiceStatus.corrected
     _post(session, correction, customer, actor, f"Storno {original.number} {customer.name[:30]}")
     session.add(correction)
     session.flush()
@@ -298,6 +304,8 @@ def book_payment(
         )
     customer = crm.get_customer(session, customer_id=invoice.customer_id)
     day: date = values["payment_date"]
+    if day < invoice.invoice_date:
+        raise InvalidDate(f"a payment is not dated before its invoice ({invoice.invoice_date})")
     number = document_number(session, "ZE", day)
     entry = journal.create_entry(
         session,
@@ -328,7 +336,7 @@ def book_payment(
     )
     invoice.paid_total += amount
     paid = invoice.paid_total == invoice.gross_total
-    invoice.status = InvoiceStatus.paid if paid else InvoiceStatus.partially_paid
+    invoice.status = SalesInvoiceStatus.paid if paid else SalesInvoiceStatus.partially_paid
     invoice.payments.append(payment)
     session.flush()
     audit.record(
@@ -347,7 +355,7 @@ def list_invoices(
     *,
     limit: int,
     offset: int,
-    status: InvoiceStatus | None = None,
+    status: SalesInvoiceStatus | None = None,
     customer_id: int | None = None,
     overdue_on: date | None = None,
 ) -> tuple[list[OutgoingInvoice], int]:

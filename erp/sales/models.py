@@ -25,7 +25,7 @@ def _enum(kind: type[StrEnum], length: int = 20) -> Enum:
     return Enum(kind, native_enum=False, length=length, create_constraint=True)
 
 
-class OrderStatus(StrEnum):
+class SalesOrderStatus(StrEnum):
     draft = "draft"
     confirmed = "confirmed"
     partially_delivered = "partially_delivered"
@@ -38,7 +38,7 @@ class InvoiceKind(StrEnum):
     correction = "correction"  # Stornorechnung: the negative of the invoice it corrects
 
 
-class InvoiceStatus(StrEnum):
+class SalesInvoiceStatus(StrEnum):
     open = "open"
     partially_paid = "partially_paid"
     paid = "paid"
@@ -84,7 +84,9 @@ class SalesOrder(Base):
     number: Mapped[str | None] = mapped_column(String(20), unique=True)  # AU2026-00001
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.draft)
+    status: Mapped[SalesOrderStatus] = mapped_column(
+        _enum(SalesOrderStatus), default=SalesOrderStatus.draft
+    )
     order_date: Mapped[date]
     requested_date: Mapped[date | None]
     customer_reference: Mapped[str] = mapped_column(String(36), default="")
@@ -214,7 +216,9 @@ class OutgoingInvoice(Base):
     tax_total: Mapped[Decimal]
     gross_total: Mapped[Decimal]
     paid_total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus), default=InvoiceStatus.open)
+    status: Mapped[SalesInvoiceStatus] = mapped_column(
+        _enum(SalesInvoiceStatus), default=SalesInvoiceStatus.open
+    )
     reason: Mapped[str] = mapped_column(String(200), default="")  # why it was corrected
     journal_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -231,7 +235,7 @@ class OutgoingInvoice(Base):
 
     @property
     def open_amount(self) -> Decimal:
-        if self.kind is InvoiceKind.correction or self.status is InvoiceStatus.corrected:
+        if self.kind is InvoiceKind.correction or self.status is SalesInvoiceStatus.corrected:
             return ZERO
         return self.gross_total - self.paid_total
 

@@ -13,17 +13,17 @@ from erp.auth.models import Role, User
 from erp.deps import Allow, DbSession
 from erp.openapi_links import conflict, created, with_link
 from erp.sales import delivery, invoicing, service
-from erp.sales.models import InvoiceStatus, OrderStatus
+from erp.sales.models import SalesInvoiceStatus, SalesOrderStatus
 from erp.sales.schemas import (
     CorrectionCreate,
+    CustomerPaymentCreate,
+    CustomerPaymentRead,
     DeliveryCreate,
     DeliveryRead,
-    InvoiceCreate,
-    InvoiceRead,
-    OrderCreate,
-    OrderRead,
-    PaymentCreate,
-    PaymentRead,
+    SalesInvoiceCreate,
+    SalesInvoiceRead,
+    SalesOrderCreate,
+    SalesOrderRead,
 )
 from erp.schemas import IsoDate, ObjectId, OptionalIdQuery, Page, PageParams, page_params
 
@@ -46,15 +46,15 @@ def list_sales_orders(
     _user: OrderReader,
     db: DbSession,
     page: Paging,
-    status: OrderStatus | None = None,
+    status: SalesOrderStatus | None = None,
     customer_id: OptionalIdQuery = None,
-) -> Page[OrderRead]:
+) -> Page[SalesOrderRead]:
     """Sales orders, newest first."""
     rows, total = service.list_orders(
         db, limit=page.limit, offset=page.offset, status=status, customer_id=customer_id
     )
-    items = [OrderRead.model_validate(o) for o in rows]
-    return Page[OrderRead](items=items, total=total, limit=page.limit, offset=page.offset)
+    items = [SalesOrderRead.model_validate(o) for o in rows]
+    return Page[SalesOrderRead](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post(
@@ -73,8 +73,8 @@ def list_sales_orders(
     },
 )
 def create_sales_order(
-    body: OrderCreate, user: Seller, db: DbSession, response: Response
-) -> OrderRead:
+    body: SalesOrderCreate, user: Seller, db: DbSession, response: Response
+) -> SalesOrderRead:
     """A draft order; prices default to the articles' sales prices."""
     values = body.model_dump(exclude={"lines"})
     values["lines"] = [
@@ -83,13 +83,13 @@ def create_sales_order(
     ]
     order = service.create_order(db, actor=user, values=values)
     response.headers["Location"] = f"/api/v1/sales-orders/{order.id}"
-    return OrderRead.model_validate(order)
+    return SalesOrderRead.model_validate(order)
 
 
 @router.get("/sales-orders/{order_id}")
-def get_sales_order(order_id: ObjectId, _user: OrderReader, db: DbSession) -> OrderRead:
+def get_sales_order(order_id: ObjectId, _user: OrderReader, db: DbSession) -> SalesOrderRead:
     """One order with its lines and what was delivered, invoiced and cancelled."""
-    return OrderRead.model_validate(service.get_order(db, order_id))
+    return SalesOrderRead.model_validate(service.get_order(db, order_id))
 
 
 @router.post(
@@ -114,15 +114,15 @@ def get_sales_order(order_id: ObjectId, _user: OrderReader, db: DbSession) -> Or
         ),
     },
 )
-def confirm_sales_order(order_id: ObjectId, user: Seller, db: DbSession) -> OrderRead:
+def confirm_sales_order(order_id: ObjectId, user: Seller, db: DbSession) -> SalesOrderRead:
     """draft → confirmed: credit checked, stock reserved, the order numbered."""
-    return OrderRead.model_validate(service.confirm_order(db, order_id=order_id, actor=user))
+    return SalesOrderRead.model_validate(service.confirm_order(db, order_id=order_id, actor=user))
 
 
 @router.post("/sales-orders/{order_id}/cancel", responses=ORDER_STATE)
-def cancel_sales_order(order_id: ObjectId, user: Seller, db: DbSession) -> OrderRead:
+def cancel_sales_order(order_id: ObjectId, user: Seller, db: DbSession) -> SalesOrderRead:
     """Cancel what is not delivered yet; its reservation is released."""
-    return OrderRead.model_validate(service.cancel_order(db, order_id=order_id, actor=user))
+    return SalesOrderRead.model_validate(service.cancel_order(db, order_id=order_id, actor=user))
 
 
 @router.delete(
@@ -184,12 +184,12 @@ def get_delivery(delivery_id: ObjectId, _user: OrderReader, db: DbSession) -> De
     },
 )
 def create_invoice(
-    order_id: ObjectId, body: InvoiceCreate, user: Biller, db: DbSession, response: Response
-) -> InvoiceRead:
+    order_id: ObjectId, body: SalesInvoiceCreate, user: Biller, db: DbSession, response: Response
+) -> SalesInvoiceRead:
     """Invoice what was delivered and post it (Debitor, Erlöse, Umsatzsteuer per rate)."""
     invoice = invoicing.create_invoice(db, order_id=order_id, actor=user, values=body.model_dump())
     response.headers["Location"] = f"/api/v1/invoices/{invoice.id}"
-    return InvoiceRead.model_validate(invoice)
+    return SalesInvoiceRead.model_validate(invoice)
 
 
 @router.get("/invoices")
@@ -197,12 +197,12 @@ def list_invoices(
     _user: Biller,
     db: DbSession,
     page: Paging,
-    status: InvoiceStatus | None = None,
+    status: SalesInvoiceStatus | None = None,
     customer_id: OptionalIdQuery = None,
     overdue_on: Annotated[
         IsoDate | None, Query(description="Open invoices due before this day")
     ] = None,
-) -> Page[InvoiceRead]:
+) -> Page[SalesInvoiceRead]:
     """Outgoing invoices, newest first; ``overdue_on`` keeps the open ones due before it."""
     rows, total = invoicing.list_invoices(
         db,
@@ -212,14 +212,14 @@ def list_invoices(
         customer_id=customer_id,
         overdue_on=overdue_on,
     )
-    items = [InvoiceRead.model_validate(i) for i in rows]
-    return Page[InvoiceRead](items=items, total=total, limit=page.limit, offset=page.offset)
+    items = [SalesInvoiceRead.model_validate(i) for i in rows]
+    return Page[SalesInvoiceRead](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/invoices/{invoice_id}")
-def get_invoice(invoice_id: ObjectId, _user: Biller, db: DbSession) -> InvoiceRead:
+def get_invoice(invoice_id: ObjectId, _user: Biller, db: DbSession) -> SalesInvoiceRead:
     """One invoice with its lines, VAT per rate and payments."""
-    return InvoiceRead.model_validate(invoicing.get_invoice(db, invoice_id))
+    return SalesInvoiceRead.model_validate(invoicing.get_invoice(db, invoice_id))
 
 
 @router.post(
@@ -236,13 +236,13 @@ def correct_invoice(
     user: Biller,
     db: DbSession,
     response: Response,
-) -> InvoiceRead:
+) -> SalesInvoiceRead:
     """Stornorechnung: the unpaid invoice negated as a new document; its open item clears."""
     correction = invoicing.correct_invoice(
         db, invoice_id=invoice_id, actor=user, values=body.model_dump()
     )
     response.headers["Location"] = f"/api/v1/invoices/{correction.id}"
-    return InvoiceRead.model_validate(correction)
+    return SalesInvoiceRead.model_validate(correction)
 
 
 @router.post(
@@ -256,10 +256,10 @@ def correct_invoice(
     },
 )
 def book_payment(
-    invoice_id: ObjectId, body: PaymentCreate, user: Biller, db: DbSession
-) -> PaymentRead:
+    invoice_id: ObjectId, body: CustomerPaymentCreate, user: Biller, db: DbSession
+) -> CustomerPaymentRead:
     """An incoming payment (Bank against Debitor) clearing (part of) the invoice's open item."""
-    return PaymentRead.model_validate(
+    return CustomerPaymentRead.model_validate(
         invoicing.book_payment(
             db,
             invoice_id=invoice_id,

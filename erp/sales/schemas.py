@@ -8,28 +8,28 @@ from typing import Annotated
 from pydantic import Field
 
 from erp.purchasing.schemas import Quantity, RefId
-from erp.sales.models import InvoiceKind, InvoiceStatus, OrderStatus
+from erp.sales.models import InvoiceKind, SalesInvoiceStatus, SalesOrderStatus
 from erp.schemas import IsoDate, Money, MoneyTotal, ReadModel, StrictModel
 
 Reference = Annotated[str, Field(max_length=36, pattern=r"^[0-9A-Za-z $%&*+\-./#]*$")]
 
 
-class OrderLineIn(StrictModel):
+class SalesOrderLineIn(StrictModel):
     article_id: RefId
     quantity: Quantity
     unit_price: Money | None = Field(default=None, description="Net; default: the article's")
 
 
-class OrderCreate(StrictModel):
+class SalesOrderCreate(StrictModel):
     customer_id: RefId
     warehouse_id: RefId = Field(description="Where the stock is reserved and shipped from")
     order_date: IsoDate
     requested_date: IsoDate | None = None
     customer_reference: Reference = Field(default="", description="The customer's order number")
-    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=100)]
+    lines: Annotated[list[SalesOrderLineIn], Field(min_length=1, max_length=100)]
 
 
-class OrderLineRead(ReadModel):
+class SalesOrderLineRead(ReadModel):
     id: int
     position: int
     article_id: int
@@ -43,12 +43,12 @@ class OrderLineRead(ReadModel):
     open_quantity: int
 
 
-class OrderRead(ReadModel):
+class SalesOrderRead(ReadModel):
     id: int
     number: str | None
     customer_id: int
     warehouse_id: int
-    status: OrderStatus
+    status: SalesOrderStatus
     order_date: date
     requested_date: date | None
     customer_reference: str
@@ -56,7 +56,7 @@ class OrderRead(ReadModel):
     cancelled_at: datetime | None
     net_total: MoneyTotal
     gross_total: MoneyTotal
-    lines: list[OrderLineRead]
+    lines: list[SalesOrderLineRead]
 
 
 class DeliveryLineIn(StrictModel):
@@ -86,7 +86,7 @@ class DeliveryRead(ReadModel):
     lines: list[DeliveryLineRead]
 
 
-class InvoiceCreate(StrictModel):
+class SalesInvoiceCreate(StrictModel):
     invoice_date: IsoDate
     service_date: IsoDate | None = Field(
         default=None, description="Leistungsdatum; default: the order's last delivery"
@@ -99,7 +99,7 @@ class CorrectionCreate(StrictModel):
     reason: Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 
 
-class InvoiceLineRead(ReadModel):
+class SalesInvoiceLineRead(ReadModel):
     position: int
     order_line_id: int
     article_id: int
@@ -119,12 +119,12 @@ class RateTotalRead(ReadModel):
     gross: MoneyTotal
 
 
-class PaymentCreate(StrictModel):
+class CustomerPaymentCreate(StrictModel):
     amount: Money
     payment_date: IsoDate
 
 
-class PaymentRead(ReadModel):
+class CustomerPaymentRead(ReadModel):
     id: int
     number: str
     invoice_id: int
@@ -133,7 +133,7 @@ class PaymentRead(ReadModel):
     journal_entry_id: int
 
 
-class InvoiceRead(ReadModel):
+class SalesInvoiceRead(ReadModel):
     id: int
     number: str
     kind: InvoiceKind
@@ -155,9 +155,9 @@ class InvoiceRead(ReadModel):
     gross_total: MoneyTotal
     paid_total: MoneyTotal
     open_amount: MoneyTotal
-    status: InvoiceStatus
+    status: SalesInvoiceStatus
     reason: str
     journal_entry_id: int
     totals: list[RateTotalRead]
-    lines: list[InvoiceLineRead]
-    payments: list[PaymentRead]
+    lines: list[SalesInvoiceLineRead]
+    payments: list[CustomerPaymentRead]

@@ -20,13 +20,13 @@ from erp.errors import Conflict, DomainError, NotFound
 from erp.fibu.models import JournalEntry, JournalLine
 from erp.fibu.reports import NET, POSTED
 from erp.money import MAX_LINE_NET, ZERO
-from erp.sales.models import OrderStatus, SalesOrder, SalesOrderLine, rate_totals
+from erp.sales.models import SalesOrder, SalesOrderLine, SalesOrderStatus, rate_totals
 from erp.sequences import document_number
 from erp.stock import ledger
 from erp.stock import service as stock
 from erp.timeutil import utcnow
 
-OPEN = (OrderStatus.confirmed, OrderStatus.partially_delivered)
+OPEN = (SalesOrderStatus.confirmed, SalesOrderStatus.partially_delivered)
 
 
 class OrderNotFound(NotFound):
@@ -98,16 +98,22 @@ def credit_exposure(
     session: Session, customer: Customer, *, excluding: int | None = None
 ) -> Decimal:
     """What the customer owes or has on order: the Debitor's posted balance (open items) plus
-    the gross value of open orders not yet invoiced."""
+    the gross value of everything ordered and not invoiced yet — open orders, and goods
+    delivered (or kept after a cancellation) but not billed."""
     balance = session.scalar(
         select(func.sum(NET))
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
         .where(POSTED, JournalLine.account_number == customer.debitor_account)
     )
+    uninvoiced = (
+        SalesOrderLine.quantity - SalesOrderLine.cancelled_quantity
+        > SalesOrderLine.invoiced_quantity
+    )
     orders = session.scalars(
         select(SalesOrder)
-        .where(SalesOrder.customer_id == customer.id, SalesOrder.status.in_(OPEN))
+        .where(SalesOrder.customer_id == customer.id, SalesOrder.status != SalesOrderStatus.draft)
         .where(SalesOrder.id != (excluding or 0))
+        .where(SalesOrder.lines.any(uninvoiced))
         .options(selectinload(SalesOrder.lines))
     )
     on_order = sum((uninvoiced_gross(o) for o in orders), ZERO)
@@ -140,7 +146,7 @@ def check_credit(session: Session, order: SalesOrder) -> None:
 def confirm_order(session: Session, *, order_id: int, actor: User) -> SalesOrder:
     """draft → confirmed: credit checked, every line's quantity reserved, the order numbered."""
     order = get_order(session, order_id)
-    if order.status is not OrderStatus.draft:
+    if order.status is not SalesOrderStatus.draft:
         raise OrderState(f"order {order.number} is {order.status.value}, not a draft")
     check_credit(session, order)
     # Reserve in article order: concurrent confirmations never deadlock.
@@ -161,7 +167,7 @@ def confirm_order(session: Session, *, order_id: int, actor: User) -> SalesOrder
                 requested=exc.requested,
             ) from exc
     order.number = document_number(session, "AU", order.order_date)
-    order.status, order.confirmed_at = OrderStatus.confirmed, utcnow()
+    order.status, order.confirmed_at = SalesOrderStatus.confirmed, utcnow()
     audit.record(
         session,
         entity="sales_order",
@@ -190,7 +196,7 @@ def cancel_order(session: Session, *, order_id: int, actor: User) -> SalesOrder:
                 quantity=line.open_quantity,
             )
             line.cancelled_quantity += line.open_quantity
-    order.status, order.cancelled_at = OrderStatus.cancelled, utcnow()
+    order.status, order.cancelled_at = SalesOrderStatus.cancelled, utcnow()
     audit.record(
         session, entity="sales_order", entity_id=order.id, action="cancelled", user_id=actor.id
     )
@@ -199,7 +205,7 @@ def cancel_order(session: Session, *, order_id: int, actor: User) -> SalesOrder:
 
 def delete_draft(session: Session, *, order_id: int, actor: User) -> None:
     order = get_order(session, order_id)
-    if order.status is not OrderStatus.draft:
+    if order.status is not SalesOrderStatus.draft:
         raise OrderState(f"order {order.number} is {order.status.value}: only drafts are deleted")
     session.delete(order)
     session.flush()
@@ -213,7 +219,7 @@ def list_orders(
     *,
     limit: int,
     offset: int,
-    status: OrderStatus | None = None,
+    status: SalesOrderStatus | None = None,
     customer_id: int | None = None,
 ) -> tuple[list[SalesOrder], int]:
     stmt = select(SalesOrder)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
@@ -15,6 +15,9 @@ from erp.auth.schemas import LoginRequest, RegisterRequest
 from erp.config import Environment
 from erp.deps import DbSession, ServicesDep, public
 from erp.errors import DomainError
+from erp.sales import invoicing as sales_invoicing
+from erp.sales import service as sales_service
+from erp.timeutil import business_date
 from erp.web.crm import dashboard_widgets
 from erp.web.forms import PostedForm, errors_by_field, form_values
 from erp.web.security import (
@@ -38,9 +41,23 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+def sales_figures(db: DbSession, user: User) -> dict[str, Any]:
+    """Order-to-cash on the dashboard: open orders for sales, overdue invoices for accounting."""
+    figures: dict[str, Any] = {}
+    if user.roles & {Role.admin, Role.sales}:
+        figures["open_sales_orders"] = sales_service.count_open_orders(db)
+    if user.roles & {Role.admin, Role.accounting}:
+        figures["overdue_invoices"] = sales_invoicing.overdue_summary(db, business_date())
+    return figures
+
+
 @router.get("/", dependencies=[Depends(WebAllow())])
 def dashboard(request: Request, user: SignedInPage, db: DbSession) -> Response:
-    context = {"has_role": bool(user.roles), **dashboard_widgets(db, user)}
+    context = {
+        "has_role": bool(user.roles),
+        **dashboard_widgets(db, user),
+        **sales_figures(db, user),
+    }
     return render(request, "dashboard.html", context, user=user)
 
 

@@ -44,6 +44,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("Dashboard", "/", frozenset()),
     NavItem("Customers", "/customers", frozenset({Role.admin, Role.sales, Role.accounting})),
     NavItem("Pipeline", "/pipeline", frozenset({Role.admin, Role.sales})),
+    NavItem("Sales orders", "/sales-orders", frozenset({Role.admin, Role.sales, Role.warehouse})),
+    NavItem("Invoices", "/invoices", frozenset({Role.admin, Role.accounting})),
     NavItem("Journal", "/fibu/journal", frozenset({Role.admin, Role.accounting})),
     NavItem("Reports", "/fibu/trial-balance", frozenset({Role.admin, Role.accounting})),
     NavItem("Stock", "/stock", frozenset({Role.admin, Role.warehouse})),

@@ -14,7 +14,7 @@ from erp.crm.models import Customer
 from erp.fibu import journal, open_items
 from erp.fibu.report_schemas import PersonalKind
 from erp.sales import delivery, invoicing, service
-from erp.sales.models import InvoiceKind, InvoiceStatus, OrderStatus
+from erp.sales.models import InvoiceKind, SalesInvoiceStatus, SalesOrderStatus
 from erp.stock import ledger
 from erp.stock.models import Article, Warehouse
 from tests.unit.sales.conftest import DAY, bill, level, place, ship
@@ -49,11 +49,11 @@ def test_confirming_reserves_stock_and_numbers_the_order(
     draft = place(db, seller, customer, warehouse, [(drill, 30), (coffee, 5)], confirm=False)
     assert (draft.number, draft.status, level(db, drill, warehouse)) == (
         None,
-        OrderStatus.draft,
+        SalesOrderStatus.draft,
         (100, 0),
     )
     order = service.confirm_order(db, order_id=draft.id, actor=seller)
-    assert (order.number, order.status) == ("AU2026-00001", OrderStatus.confirmed)
+    assert (order.number, order.status) == ("AU2026-00001", SalesOrderStatus.confirmed)
     assert level(db, drill, warehouse) == (100, 30)
     assert level(db, coffee, warehouse) == (100, 5)
     with pytest.raises(service.OrderState):
@@ -76,7 +76,7 @@ def test_an_order_beyond_available_stock_is_refused_and_reserves_nothing(
     assert level(db, coffee, warehouse) == (100, 0)  # line 1's reservation rolled back
     assert level(db, drill, warehouse) == (100, 80)
     db.refresh(draft)
-    assert (draft.status, draft.number) == (OrderStatus.draft, None)
+    assert (draft.status, draft.number) == (SalesOrderStatus.draft, None)
     assert place(db, seller, customer, warehouse, [(drill, 20)]).number == "AU2026-00002"
 
 
@@ -107,7 +107,7 @@ def test_the_credit_limit_counts_open_items_open_orders_and_this_order(
 
 def ship_all(db: Session, seller: User) -> object:
     """The newest confirmed order, shipped in full (for chaining in a test)."""
-    orders, _ = service.list_orders(db, limit=1, offset=0, status=OrderStatus.confirmed)
+    orders, _ = service.list_orders(db, limit=1, offset=0, status=SalesOrderStatus.confirmed)
     ship(db, seller, orders[0])
     return orders[0]
 
@@ -122,7 +122,7 @@ def test_partial_deliveries_issue_reserved_stock_and_close_the_order(
     drill, coffee = articles
     order = place(db, seller, customer, warehouse, [(drill, 30), (coffee, 5)])
     first = ship(db, seller, order, 10, 5)
-    assert (first.number, order.status) == ("LS2026-00001", OrderStatus.partially_delivered)
+    assert (first.number, order.status) == ("LS2026-00001", SalesOrderStatus.partially_delivered)
     assert level(db, drill, warehouse) == (90, 20)
     assert level(db, coffee, warehouse) == (95, 0)
     with pytest.raises(delivery.OverDelivery), db.begin_nested():
@@ -130,7 +130,7 @@ def test_partial_deliveries_issue_reserved_stock_and_close_the_order(
     with pytest.raises(delivery.OverDelivery), db.begin_nested():
         ship(db, seller, order, 0, 1)
     ship(db, seller, order)  # the rest
-    assert order.status is OrderStatus.delivered
+    assert order.status is SalesOrderStatus.delivered
     assert level(db, drill, warehouse) == (70, 0)
     assert [li.delivered_quantity for li in order.lines] == [30, 5]
     with pytest.raises(service.OrderState):
@@ -148,7 +148,7 @@ def test_cancelling_releases_what_is_not_delivered(
     order = place(db, seller, customer, warehouse, [(drill, 30), (coffee, 5)])
     ship(db, seller, order, 10, 0)
     service.cancel_order(db, order_id=order.id, actor=seller)
-    assert order.status is OrderStatus.cancelled
+    assert order.status is SalesOrderStatus.cancelled
     assert level(db, drill, warehouse) == (90, 0)
     assert level(db, coffee, warehouse) == (100, 0)
     assert [li.cancelled_quantity for li in order.lines] == [20, 5]
@@ -198,7 +198,7 @@ def test_invoice_posts_debitor_erloese_and_umsatzsteuer_and_payments_clear_it(
     )
     assert (first.number, invoice.status, invoice.open_amount) == (
         "ZE2026-00001",
-        InvoiceStatus.partially_paid,
+        SalesInvoiceStatus.partially_paid,
         D("105.00"),
     )
     assert booked(db, first.journal_entry_id) == {
@@ -221,7 +221,7 @@ def test_invoice_posts_debitor_erloese_and_umsatzsteuer_and_payments_clear_it(
         values={"amount": D("105.00"), "payment_date": date(2026, 3, 12)},
     )
     assert (invoice.status, invoice.open_amount, open_on(db, customer)) == (
-        InvoiceStatus.paid,
+        SalesInvoiceStatus.paid,
         D("0.00"),
         {},
     )
@@ -262,7 +262,7 @@ def test_a_correcting_invoice_mirrors_the_original_and_frees_its_lines(
         D("-205.00"),
     )
     assert [li.quantity for li in correction.lines] == [-3, -10]
-    assert original.status is InvoiceStatus.corrected
+    assert original.status is SalesInvoiceStatus.corrected
     mirrored = {(a, c, d) for a, d, c in booked(db, original.journal_entry_id)}
     assert booked(db, correction.journal_entry_id) == mirrored
     assert open_on(db, customer) == {}
@@ -326,3 +326,50 @@ def test_drafts_are_deleted_and_only_drafts(
         service.delete_draft(db, order_id=order.id, actor=seller)
     with pytest.raises(crm_service.CustomerInUse):
         crm_service.delete_customer(db, customer_id=customer.id, actor=seller)
+
+
+def test_delivered_goods_count_against_the_credit_limit_until_invoiced(
+    db: Session,
+    seller: User,
+    customer: Customer,
+    warehouse: Warehouse,
+    articles: tuple[Article, Article],
+) -> None:
+    drill, _coffee = articles
+    order = place(db, seller, customer, warehouse, [(drill, 4)])  # 79.96 net → 95.15 gross
+    ship(db, seller, order, 1)
+    service.cancel_order(db, order_id=order.id, actor=seller)  # 1 delivered, kept, not billed
+    assert service.credit_exposure(db, customer) == D("23.79")
+    other = place(db, seller, customer, warehouse, [(drill, 4)])
+    ship(db, seller, other)  # delivered in full, not billed
+    assert service.credit_exposure(db, customer) == D("118.94")
+    bill(db, seller, other)  # now an open item instead: the same amount
+    assert service.credit_exposure(db, customer) == D("118.94")
+
+
+def test_dates_follow_the_flow(
+    db: Session,
+    seller: User,
+    customer: Customer,
+    warehouse: Warehouse,
+    articles: tuple[Article, Article],
+) -> None:
+    order = place(db, seller, customer, warehouse, [(articles[0], 2)])
+    with pytest.raises(service.InvalidOrder, match="not dated before its order"):
+        ship(db, seller, order, day=date(2026, 3, 1))
+    ship(db, seller, order)
+    invoice = bill(db, seller, order, day=date(2026, 3, 10))
+    with pytest.raises(invoicing.InvalidDate, match="not dated before its invoice"):
+        invoicing.book_payment(
+            db,
+            invoice_id=invoice.id,
+            actor=seller,
+            values={"amount": D("1.00"), "payment_date": date(2026, 3, 9)},
+        )
+    with pytest.raises(invoicing.InvalidDate, match="not dated before RE2026-00001"):
+        invoicing.correct_invoice(
+            db,
+            invoice_id=invoice.id,
+            actor=seller,
+            values={"invoice_date": date(2026, 3, 9), "reason": "x"},
+        )
