@@ -103,7 +103,7 @@ def place(
     lines: list[tuple[Article, int]],
     *,
     confirm: bool = True,
-    **prices: Decimal,
+    prices: dict[str, Decimal] | None = None,
 ) -> SalesOrder:
     """An order of (article, quantity) lines, confirmed unless told otherwise."""
     order = service.create_order(
@@ -114,7 +114,7 @@ def place(
             "warehouse_id": warehouse.id,
             "order_date": DAY,
             "lines": [
-                {"article_id": a.id, "quantity": q, "unit_price": prices.get(a.sku)}
+                {"article_id": a.id, "quantity": q, "unit_price": (prices or {}).get(a.sku)}
                 for a, q in lines
             ],
         },

@@ -59,7 +59,7 @@ class Shop:
         return ok(self.client.get(f"/api/v1{path}", params=params, headers=who.headers), 200)
 
     def article(self, sku: str, price: str, rate: int) -> dict[str, Any]:
-        article = self.post(
+        article: dict[str, Any] = self.post(
             "/articles",
             self.admin,
             {
@@ -84,7 +84,7 @@ class Shop:
         return article
 
     def order(self, *lines: tuple[dict[str, Any], int]) -> dict[str, Any]:
-        return self.post(
+        order: dict[str, Any] = self.post(
             "/sales-orders",
             self.sales,
             {
@@ -95,6 +95,7 @@ class Shop:
                 "lines": [{"article_id": a["id"], "quantity": q} for a, q in lines],
             },
         )
+        return order
 
     def level(self, article: dict[str, Any]) -> tuple[int, int]:
         rows = self.get("/stock/levels", self.admin, article_id=article["id"])

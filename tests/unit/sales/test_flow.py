@@ -92,7 +92,9 @@ def test_the_credit_limit_counts_open_items_open_orders_and_this_order(
         db, customer_id=customer.id, actor=seller, values={"credit_limit": D("100.00")}
     )
     # 2 × 19.99 = 39.98 net, 7.60 VAT → 47.58 gross: invoiced and open
-    bill(db, seller, place(db, seller, customer, warehouse, [(drill, 2)]) and ship_all(db, seller))
+    first = place(db, seller, customer, warehouse, [(drill, 2)])
+    ship(db, seller, first)
+    bill(db, seller, first)
     assert service.credit_exposure(db, customer) == D("47.58")
     place(db, seller, customer, warehouse, [(drill, 1)])  # 23.79 gross on order
     assert service.credit_exposure(db, customer) == D("71.37")
@@ -103,13 +105,6 @@ def test_the_credit_limit_counts_open_items_open_orders_and_this_order(
     assert level(db, drill, warehouse) == (98, 1)
     draft = place(db, seller, customer, warehouse, [(drill, 1)], confirm=False)  # 23.79: 95.16
     assert service.confirm_order(db, order_id=draft.id, actor=seller).number
-
-
-def ship_all(db: Session, seller: User) -> object:
-    """The newest confirmed order, shipped in full (for chaining in a test)."""
-    orders, _ = service.list_orders(db, limit=1, offset=0, status=SalesOrderStatus.confirmed)
-    ship(db, seller, orders[0])
-    return orders[0]
 
 
 def test_partial_deliveries_issue_reserved_stock_and_close_the_order(

@@ -76,7 +76,7 @@ def test_invoice_matches_the_hand_computed_figures(
         )
         ordered.append((article, quantity))
         prices[article.sku] = D(price)
-    order = place(db, seller, customer, warehouse, ordered, **prices)
+    order = place(db, seller, customer, warehouse, ordered, prices=prices)
     ship(db, seller, order)
     invoice = bill(db, seller, order)
 

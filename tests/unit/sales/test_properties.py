@@ -135,8 +135,8 @@ def check_invariants(
     invoices = list(db.scalars(select(OutgoingInvoice)))
     for invoice in invoices:
         nets: dict[int, Decimal] = defaultdict(Decimal)
-        for li in invoice.lines:
-            nets[li.vat_rate] += li.net
+        for billed in invoice.lines:
+            nets[billed.vat_rate] += billed.net
         tax = sum((round_cents(net * rate / 100) for rate, net in nets.items()), Decimal(0))
         assert (invoice.tax_total, invoice.gross_total) == (tax, invoice.net_total + tax)
     debit, credit = db.execute(
