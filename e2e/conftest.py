@@ -149,6 +149,10 @@ class Api:
     def get(self, path: str, token: str, **params: Any) -> httpx.Response:
         return self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
 
+    def post(self, path: str, token: str, body: dict[str, Any]) -> httpx.Response:
+        """Set-up through the API (records a test needs but does not prove)."""
+        return self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+
 
 @pytest.fixture(scope="session")
 def api(live_server: LiveServer) -> Iterator[Api]:

@@ -23,7 +23,7 @@ from erp.errors import DomainError
 from erp.sales import delivery, invoicing, service
 from erp.sales.models import Delivery, OutgoingInvoice, SalesOrder, SalesOrderStatus
 from erp.sales.schemas import DeliveryCreate, SalesInvoiceCreate, SalesOrderCreate
-from erp.schemas import ObjectId
+from erp.schemas import ObjectId, OptionalIdQuery
 from erp.stock import service as stock
 from erp.timeutil import business_date
 from erp.web.fibu import FormProblem, date_input, form_fields
@@ -34,6 +34,7 @@ from erp.web.stock import Shown, money, names_of, run_form, validated, warehouse
 from erp.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+CUSTOMER_CHOICES = 500  # in the order form's list; any other comes from its customer page
 OrderReader = Annotated[
     User, Depends(WebAllow(Role.admin, Role.sales, Role.warehouse, Role.accounting))
 ]
@@ -103,7 +104,11 @@ def _order_form(
     errors: dict[str, str],
     status: int,
 ) -> Response:
-    customers, _ = crm.search_customers(db, limit=500, offset=0)
+    # The first customers by name, and the one chosen (e.g. coming from its page) in any case.
+    customers, _ = crm.search_customers(db, limit=CUSTOMER_CHOICES, offset=0)
+    chosen = int_input(values.get("customer_id", ""))
+    if isinstance(chosen, int) and all(c.id != chosen for c in customers):
+        customers[:0] = crm.customers_by_id(db, {chosen})
     articles, _ = stock.list_articles(db, limit=500, offset=0, active=True)
     context = {
         "values": values,
@@ -117,8 +122,12 @@ def _order_form(
 
 
 @router.get("/sales-orders/new")
-def new_order_page(request: Request, db: DbSession, user: Seller) -> Response:
+def new_order_page(
+    request: Request, db: DbSession, user: Seller, customer_id: OptionalIdQuery = None
+) -> Response:
     values = {"order_date": business_date().isoformat()}
+    if customer_id is not None:
+        values["customer_id"] = str(customer_id)
     return _order_form(request, db, user, values, {}, 200)
 
 

@@ -141,3 +141,26 @@ def test_dashboard_shows_open_orders_and_overdue_invoices(
     page = client.get("/").text
     assert 'data-testid="open-sales-orders"' not in page
     assert 'data-testid="overdue-invoices"' not in page
+
+
+def test_an_order_starts_from_the_customer_page_whatever_the_list_holds(
+    client: TestClient,
+    db: Session,
+    seller: User,
+    customer: Customer,
+    make_account: AccountFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from erp.crm import service as crm_service
+    from erp.web import sales as sales_pages
+    from tests.unit.crm.conftest import customer_values
+
+    crm_service.create_customer(db, actor=seller, values=customer_values(name="Aaron AG"))
+    db.commit()
+    monkeypatch.setattr(sales_pages, "CUSTOMER_CHOICES", 1)  # only "Aaron AG" is listed
+    web_login(client, make_account(Role.sales).email)
+    page = client.get(f"/customers/{customer.id}").text
+    assert f'href="/sales-orders/new?customer_id={customer.id}"' in page
+    form = client.get(f"/sales-orders/new?customer_id={customer.id}").text
+    assert f'<option value="{customer.id}" selected>Müller GmbH' in form
+    assert "Aaron AG" in form
