@@ -52,6 +52,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="N volume customers besides the demo ones (for load runs)",
     )
+    seed.add_argument(
+        "--articles",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N volume articles with opening stock in warehouse HL (for load runs)",
+    )
+    seed.add_argument(
+        "--orders",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N volume sales orders over the volume customers and articles, in all states",
+    )
 
     admin = commands.add_parser("create-admin", help="create an admin or grant admin to an account")
     admin.add_argument("--email", required=True)
@@ -101,18 +115,25 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
         console.print("[red]seed-demo refuses to run in production[/]")
         return 2
     from erp.demo import seed_demo
+    from erp.demo_volume import seed_volume_orders
 
     migrate.upgrade(settings.effective_database_url)
     database = Database(settings.effective_database_url)
+    orders = max(0, args.orders)
     try:
         with database.transaction() as session:
             summary = seed_demo(
-                session, hasher=_hasher(settings), extra_customers=max(0, args.customers)
+                session,
+                hasher=_hasher(settings),
+                extra_customers=max(0, args.customers),
+                extra_articles=max(0, args.articles),
+                volume_orders=orders,
             )
+        for line in summary:
+            console.print(line)
+        console.print(seed_volume_orders(database, count=orders, progress=console.print))
     finally:
         database.dispose()
-    for line in summary:
-        console.print(line)
     return 0
 
 

@@ -9,7 +9,9 @@ from erp.auth.models import Role
 from erp.auth.passwords import PasswordHasher
 from erp.demo_crm import seed_crm
 from erp.demo_fibu import seed_fibu
+from erp.demo_sales import demo_staff, seed_sales
 from erp.demo_stock import seed_stock
+from erp.demo_volume import seed_volume_articles
 
 DEMO_PASSWORD = "valeo-demo-2026"
 DEMO_USERS = [
@@ -20,8 +22,19 @@ DEMO_USERS = [
 ]
 
 
-def seed_demo(session: Session, *, hasher: PasswordHasher, extra_customers: int = 0) -> list[str]:
-    """Create the demo accounts and CRM data that do not exist yet; return what was done."""
+def seed_demo(
+    session: Session,
+    *,
+    hasher: PasswordHasher,
+    extra_customers: int = 0,
+    extra_articles: int = 0,
+    volume_orders: int = 0,
+) -> list[str]:
+    """Create the demo accounts and data that do not exist yet; return what was done.
+
+    ``extra_customers`` and ``extra_articles`` add volume master data (articles stocked for
+    ``volume_orders``, which ``erp.demo_volume.seed_volume_orders`` seeds in batches after).
+    """
     lines = []
     for email, name, roles in DEMO_USERS:
         if auth_service.find_user_by_email(session, email=email) is not None:
@@ -40,4 +53,10 @@ def seed_demo(session: Session, *, hasher: PasswordHasher, extra_customers: int 
     warehouse_user = auth_service.find_user_by_email(session, email="warehouse@valeo.test")
     assert warehouse_user is not None
     lines.append(seed_stock(session, warehouse_user=warehouse_user, accountant=accountant))
+    lines.append(seed_sales(session, staff=demo_staff(session)))
+    lines.append(
+        seed_volume_articles(
+            session, warehouse_user=warehouse_user, count=extra_articles, orders=volume_orders
+        )
+    )
     return lines

@@ -32,6 +32,8 @@ class DeclaredLoad:
     memory_budget_mb_per_worker: int
     customers: int
     processes: int  # Locust worker processes (0: one process)
+    articles: int = 0  # volume articles and sales orders in the seeded database
+    orders: int = 0
 
     @property
     def target_rps(self) -> float:

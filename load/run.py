@@ -68,6 +68,18 @@ def parser(defaults: dict[str, Any]) -> argparse.ArgumentParser:
         help="memory budget per worker: the memory figure is RSS ÷ this × workers",
     )
     p.add_argument("--customers", type=int, default=defaults.get("volume_customers", 0))
+    p.add_argument(
+        "--articles",
+        type=int,
+        default=defaults.get("volume_articles", 0),
+        help="volume articles (stocked in warehouse HL) in the seeded database",
+    )
+    p.add_argument(
+        "--orders",
+        type=int,
+        default=defaults.get("volume_orders", 0),
+        help="volume sales orders (all steps of order-to-cash) in the seeded database",
+    )
     p.add_argument("--processes", type=int, default=0, help="Locust worker processes (--processes)")
     p.add_argument("--locust", default=os.environ.get("VALEO_LOCUST") or shutil.which("locust"))
     p.add_argument("--output", type=Path, default=ROOT / "reports" / "latest" / "load")
@@ -170,11 +182,16 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         memory_budget_mb_per_worker=args.memory_budget_mb,
         customers=args.customers,
         processes=args.processes,
+        articles=args.articles,
+        orders=args.orders,
     )
     (out / "server").mkdir(parents=True, exist_ok=True)
     seeding = time.monotonic()
     template = volume.template(
-        config, args.customers, config.reports_dir / "cache", out / "server" / "seed.log"
+        config,
+        volume.Volume(args.customers, args.articles, args.orders),
+        config.reports_dir / "cache",
+        out / "server" / "seed.log",
     )
     seeded_s = round(time.monotonic() - seeding, 1)
     with LiveServer(

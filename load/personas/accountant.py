@@ -1,13 +1,17 @@
-"""An accountant: books manual entries, reverses some, reads the journal and the reports."""
+"""An accountant: books manual entries, reverses some, reads the journal and the reports,
+invoices delivered sales orders and books payments on open invoices (each order and invoice
+to exactly one user: load.personas.flow)."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from locust import task
 
-from load.personas.common import PAGE_SIZE, ApiUser
+from load.personas.common import PAGE_SIZE, ApiUser, today
+from load.personas.flow import INVOICING, PAYMENTS, instalment, open_amounts, uninvoiced
 
 
 class AccountantUser(ApiUser):
@@ -18,6 +22,9 @@ class AccountantUser(ApiUser):
         super().on_start()
         self.entry_ids: list[int] = []
         self.own_entries: list[int] = []  # posted by this user, not reversed yet
+        self.to_invoice: list[int] = []  # delivered orders this user took
+        self.to_collect: dict[int, Decimal] = {}  # invoices this user took → open amount
+        self.rng = random.Random()
 
     def today(self) -> str:
         return datetime.now(UTC).date().isoformat()
@@ -87,3 +94,50 @@ class AccountantUser(ApiUser):
         self.get_json(
             "/api/v1/reports/ustva", "/api/v1/reports/ustva", year=today.year, month=today.month
         )
+
+    @task(1)
+    def delivered_orders(self) -> None:
+        page = self.get_json(
+            "/api/v1/sales-orders", "/api/v1/sales-orders", status="delivered", limit=PAGE_SIZE
+        )
+        if page:
+            self.to_invoice += INVOICING.take(uninvoiced(page["items"]), self.partition())
+
+    @task(2)
+    def invoice_order(self) -> None:
+        if not self.to_invoice:
+            self.delivered_orders()  # one request either way
+            return
+        order = self.to_invoice.pop(0)
+        invoice = self.post_json(
+            f"/api/v1/sales-orders/{order}/invoices",
+            "/api/v1/sales-orders/{order_id}/invoices",
+            {"invoice_date": today()},
+        )
+        if invoice and PAYMENTS.take([int(invoice["id"])], self.partition()):
+            self.to_collect[int(invoice["id"])] = Decimal(invoice["open_amount"])
+
+    @task(1)
+    def open_invoices(self) -> None:
+        page = self.get_json("/api/v1/invoices", "/api/v1/invoices", status="open", limit=PAGE_SIZE)
+        if page:
+            amounts = open_amounts(page["items"])
+            for invoice in PAYMENTS.take(amounts, self.partition()):
+                self.to_collect[invoice] = amounts[invoice]
+
+    @task(2)
+    def book_payment(self) -> None:
+        if not self.to_collect:
+            self.open_invoices()  # one request either way
+            return
+        invoice, open_amount = next(iter(self.to_collect.items()))
+        amount = instalment(open_amount, self.rng)
+        paid = self.post_json(
+            f"/api/v1/invoices/{invoice}/payments",
+            "/api/v1/invoices/{invoice_id}/payments",
+            {"amount": f"{amount:.2f}", "payment_date": today()},
+        )
+        if paid is None or amount == open_amount:
+            del self.to_collect[invoice]
+        else:
+            self.to_collect[invoice] = open_amount - amount

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import gevent
 from locust import FastHttpUser, constant_throughput, events
 from locust.argument_parser import LocustArgumentParser
 
+from load.personas.flow import Partition
+
 DEMO_PASSWORD = "valeo-demo-2026"  # erp.demo: the load runs against a seeded database
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PAGE_SIZE = 20
+BERLIN = ZoneInfo("Europe/Berlin")  # the ERP's business dates are German calendar days
 
 
 @events.init_command_line_parser.add_listener
@@ -84,11 +89,11 @@ class ApiUser(PacedUser):
                 return None
             return reply.json()
 
-    def post_json(self, path: str, name: str, body: dict[str, Any]) -> Any:
+    def post_json(self, path: str, name: str, body: dict[str, Any], expect: int = 201) -> Any:
         with self.client.post(
             path, json=body, headers=self.headers, name=name, catch_response=True
         ) as reply:
-            if reply.status_code != 201:
+            if reply.status_code != expect:
                 reply.failure(f"{reply.status_code}: {reply.text[:200]}")
                 return None
             return reply.json()
@@ -104,3 +109,14 @@ class ApiUser(PacedUser):
 
     def any_customer(self) -> int:
         return random.choice(self.customer_ids) if self.customer_ids else 1
+
+    def partition(self) -> Partition:
+        """This Locust process's share of orders and invoices (see load.personas.flow)."""
+        options = self.environment.parsed_options
+        return Partition.of(
+            getattr(options, "processes", 0), getattr(self.environment.runner, "worker_index", 0)
+        )
+
+
+def today() -> str:
+    return datetime.now(BERLIN).date().isoformat()

@@ -1,4 +1,5 @@
-"""Sales: searches and browses customers, opens one, creates opportunities, logs activities."""
+"""Sales: searches and browses customers, opens one, creates opportunities, logs activities,
+takes sales orders (a draft on a volume customer) and confirms its own drafts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from locust import task
 
-from load.personas.common import PAGE_SIZE, ApiUser
+from load.personas.common import PAGE_SIZE, ApiUser, today
+from load.personas.flow import order_lines, stocked_articles
 
 SEARCH_TERMS = ("GmbH", "Kunde 01", "Bau", "Berlin", "Müller", "10", "AG", "Handel")
 SUBJECTS = ("Angebot nachfassen", "Rückruf Einkauf", "Termin vor Ort", "Preisliste senden")
@@ -16,6 +18,46 @@ SUBJECTS = ("Angebot nachfassen", "Rückruf Einkauf", "Termin vor Ort", "Preisli
 class SalesUser(ApiUser):
     role = "sales"
     weight = 6
+
+    def on_start(self) -> None:
+        super().on_start()
+        # Sales may not read articles or warehouses: the seeded orders name both.
+        page = self.get_json("/api/v1/sales-orders", "/api/v1/sales-orders", limit=100)
+        self.article_ids, self.warehouse_id = stocked_articles(page["items"] if page else [])
+        self.drafts: list[int] = []  # created by this user, not confirmed yet: only it knows
+        self.rng = random.Random()
+
+    @task(1)
+    def create_order(self) -> None:
+        if not self.article_ids or self.warehouse_id is None:
+            self.my_activities()  # nothing to order from: one request either way
+            return
+        order = self.post_json(
+            "/api/v1/sales-orders",
+            "/api/v1/sales-orders",
+            {
+                "customer_id": self.any_customer(),
+                "warehouse_id": self.warehouse_id,
+                "order_date": today(),
+                "customer_reference": f"LOAD-{random.randint(1, 999999)}",
+                "lines": order_lines(self.article_ids, self.rng),
+            },
+        )
+        if order:
+            self.drafts.append(int(order["id"]))
+
+    @task(1)
+    def confirm_order(self) -> None:
+        if not self.drafts:
+            self.create_order()
+            return
+        order = self.drafts.pop(0)
+        self.post_json(
+            f"/api/v1/sales-orders/{order}/confirm",
+            "/api/v1/sales-orders/{order_id}/confirm",
+            {},
+            expect=200,
+        )
 
     @task(3)
     def search_customers(self) -> None:

@@ -1,4 +1,5 @@
-"""Warehouse staff: look up articles and stock, book receipts and issues, check orders."""
+"""Warehouse staff: look up articles and stock, book receipts and issues, check orders, and
+ship confirmed sales orders (each to exactly one user: load.personas.flow)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import random
 
 from locust import task
 
-from load.personas.common import PAGE_SIZE, ApiUser
+from load.personas.common import PAGE_SIZE, ApiUser, today
+from load.personas.flow import DELIVERIES
 
 
 class WarehouseUser(ApiUser):
@@ -22,6 +24,27 @@ class WarehouseUser(ApiUser):
         # The main warehouse holds the demo's opening stock: issues there never run dry.
         main = [s for s in stores if s["code"] == "HL"] or stores
         self.warehouse_id = int(main[0]["id"]) if main else 1
+        self.to_ship: list[int] = []  # confirmed orders this user took
+
+    @task(1)
+    def confirmed_orders(self) -> None:
+        page = self.get_json(
+            "/api/v1/sales-orders", "/api/v1/sales-orders", status="confirmed", limit=PAGE_SIZE
+        )
+        if page:
+            self.to_ship += DELIVERIES.take((int(o["id"]) for o in page["items"]), self.partition())
+
+    @task(2)
+    def deliver(self) -> None:
+        if not self.to_ship:
+            self.confirmed_orders()  # one request either way
+            return
+        order = self.to_ship.pop(0)
+        self.post_json(
+            f"/api/v1/sales-orders/{order}/deliveries",
+            "/api/v1/sales-orders/{order_id}/deliveries",
+            {"delivery_date": today(), "lines": None},
+        )
 
     def article(self) -> int:
         return random.choice(self.article_ids) if self.article_ids else 1

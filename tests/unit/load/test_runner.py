@@ -7,6 +7,7 @@ import itertools
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,17 @@ def test_bad_durations_are_refused(text: str) -> None:
 
 
 def test_options_default_to_the_declared_load_and_can_be_overridden() -> None:
-    declared = {"users": 20, "rate_per_user": 4.0, "duration": "60s", "volume_customers": 5000}
-    args = run.parser(declared).parse_args(["--users", "40", "--locust", "/bin/true"])
+    declared = {
+        "users": 20,
+        "rate_per_user": 4.0,
+        "duration": "60s",
+        "volume_customers": 5000,
+        "volume_articles": 800,
+        "volume_orders": 3000,
+    }
+    args = run.parser(declared).parse_args(["--users", "40", "--orders", "10", "--locust", "/x"])
     assert (args.users, args.rate_per_user, args.duration, args.customers) == (40, 4.0, 60, 5000)
+    assert (args.articles, args.orders) == (800, 10)
 
 
 def test_locust_gets_the_declared_load_and_its_processes() -> None:
@@ -81,5 +90,14 @@ def test_sampler_measures_a_busy_process_and_its_children() -> None:
 
 
 def test_the_template_is_rebuilt_when_the_volume_or_the_code_changes(tmp_path: Path) -> None:
-    assert volume.code_fingerprint(ROOT, 100) != volume.code_fingerprint(ROOT, 200)
-    assert volume.code_fingerprint(ROOT, 100) == volume.code_fingerprint(ROOT, 100)
+    base = volume.Volume(customers=100, articles=50, orders=200)
+    changed = [replace(base, customers=200), replace(base, articles=60), replace(base, orders=9)]
+    fingerprints = {volume.code_fingerprint(ROOT, v) for v in (base, *changed)}
+    assert len(fingerprints) == 4
+    assert volume.code_fingerprint(ROOT, base) == volume.code_fingerprint(ROOT, base)
+
+
+def test_the_seed_gets_the_whole_volume() -> None:
+    assert volume.Volume(5000, 800, 3000).seed_args() == [
+        "--customers", "5000", "--articles", "800", "--orders", "3000"
+    ]  # fmt: skip
