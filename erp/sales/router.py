@@ -48,10 +48,18 @@ def list_sales_orders(
     page: Paging,
     status: SalesOrderStatus | None = None,
     customer_id: OptionalIdQuery = None,
+    billable: Annotated[
+        bool | None, Query(description="true: orders with goods delivered and not invoiced")
+    ] = None,
 ) -> Page[SalesOrderRead]:
     """Sales orders, newest first."""
     rows, total = service.list_orders(
-        db, limit=page.limit, offset=page.offset, status=status, customer_id=customer_id
+        db,
+        limit=page.limit,
+        offset=page.offset,
+        status=status,
+        customer_id=customer_id,
+        billable=billable,
     )
     items = [SalesOrderRead.model_validate(o) for o in rows]
     return Page[SalesOrderRead](items=items, total=total, limit=page.limit, offset=page.offset)

@@ -221,14 +221,22 @@ def list_orders(
     offset: int,
     status: SalesOrderStatus | None = None,
     customer_id: int | None = None,
+    billable: bool | None = None,
+    oldest_first: bool = False,
 ) -> tuple[list[SalesOrder], int]:
     stmt = select(SalesOrder)
+    if billable is not None:
+        delivered_not_billed = SalesOrder.lines.any(
+            SalesOrderLine.delivered_quantity > SalesOrderLine.invoiced_quantity
+        )
+        stmt = stmt.where(delivered_not_billed if billable else ~delivered_not_billed)
     if status is not None:
         stmt = stmt.where(SalesOrder.status == status)
     if customer_id is not None:
         stmt = stmt.where(SalesOrder.customer_id == customer_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = stmt.options(selectinload(SalesOrder.lines)).order_by(SalesOrder.id.desc())
+    order = SalesOrder.id.asc() if oldest_first else SalesOrder.id.desc()
+    page = stmt.options(selectinload(SalesOrder.lines)).order_by(order)
     return list(session.scalars(page.limit(limit).offset(offset))), total
 
 

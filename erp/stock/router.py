@@ -34,6 +34,10 @@ from erp.stock.schemas import (
 router = APIRouter(tags=["stock"])
 StockKeeper = Annotated[User, Depends(Allow(Role.admin, Role.warehouse))]
 StockReader = Annotated[User, Depends(Allow(Role.admin, Role.warehouse, Role.accounting))]
+# Sales takes orders: it reads the catalogue, the warehouses and what is available.
+CatalogueReader = Annotated[
+    User, Depends(Allow(Role.admin, Role.warehouse, Role.accounting, Role.sales))
+]
 Paging = Annotated[PageParams, Depends(page_params)]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 UNKNOWN: Responses = {404: {"description": "No such article or warehouse"}}
@@ -49,7 +53,7 @@ def _movement_created(response: Response, movement: StockMovement) -> MovementRe
 # articles ------------------------------------------------------------------------------
 @router.get("/articles")
 def list_articles(
-    _user: StockReader,
+    _user: CatalogueReader,
     db: DbSession,
     page: Paging,
     q: Annotated[str | None, Query(max_length=100, description="Part of SKU or name")] = None,
@@ -81,7 +85,7 @@ def create_article(
 
 
 @router.get("/articles/{article_id}")
-def get_article(article_id: ObjectId, _user: StockReader, db: DbSession) -> ArticleRead:
+def get_article(article_id: ObjectId, _user: CatalogueReader, db: DbSession) -> ArticleRead:
     """One article."""
     return ArticleRead.model_validate(service.get_article(db, article_id))
 
@@ -101,7 +105,7 @@ def update_article(
 # warehouses ----------------------------------------------------------------------------
 @router.get("/warehouses")
 def list_warehouses(
-    _user: StockKeeper, db: DbSession, active: bool | None = None
+    _user: CatalogueReader, db: DbSession, active: bool | None = None
 ) -> list[WarehouseRead]:
     """Warehouses by code."""
     return [WarehouseRead.model_validate(w) for w in service.list_warehouses(db, active=active)]
@@ -125,7 +129,7 @@ def create_warehouse(
 
 
 @router.get("/warehouses/{warehouse_id}")
-def get_warehouse(warehouse_id: ObjectId, _user: StockKeeper, db: DbSession) -> WarehouseRead:
+def get_warehouse(warehouse_id: ObjectId, _user: CatalogueReader, db: DbSession) -> WarehouseRead:
     """One warehouse."""
     return WarehouseRead.model_validate(service.get_warehouse(db, warehouse_id))
 
@@ -133,7 +137,7 @@ def get_warehouse(warehouse_id: ObjectId, _user: StockKeeper, db: DbSession) -> 
 # levels and the ledger -----------------------------------------------------------------
 @router.get("/stock/levels")
 def list_stock_levels(
-    _user: StockReader,
+    _user: CatalogueReader,
     db: DbSession,
     article_id: IdFilter = None,
     warehouse_id: IdFilter = None,

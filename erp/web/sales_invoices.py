@@ -21,8 +21,6 @@ from erp.sales.models import (
     InvoiceKind,
     OutgoingInvoice,
     SalesInvoiceStatus,
-    SalesOrder,
-    SalesOrderLine,
 )
 from erp.sales.schemas import CorrectionCreate, CustomerPaymentCreate
 from erp.schemas import ObjectId
@@ -60,16 +58,9 @@ def invoices_page(
         status=status,
         overdue_on=today if overdue else None,
     )
-    uninvoiced = select(SalesOrderLine.order_id).where(
-        SalesOrderLine.delivered_quantity > SalesOrderLine.invoiced_quantity
-    )
-    waiting = list(
-        db.scalars(  # the oldest first, one page of them: the list is a work queue
-            select(SalesOrder)
-            .where(SalesOrder.id.in_(uninvoiced))
-            .order_by(SalesOrder.id)
-            .limit(PAGE_SIZE)
-        )
+    # the oldest first, one page of them: the list is a work queue
+    waiting, _ = service.list_orders(
+        db, limit=PAGE_SIZE, offset=0, billable=True, oldest_first=True
     )
     context = {
         "invoices": invoices,

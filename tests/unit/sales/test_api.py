@@ -33,6 +33,9 @@ def test_order_to_cash_by_role(shop: Shop) -> None:
     )
     delivered = shop.get(f"/sales-orders/{order['id']}", shop.warehouse)
     assert delivered["status"] == "delivered"
+    to_bill = shop.get("/sales-orders", shop.accounting, billable="true")["items"]
+    assert [o["id"] for o in to_bill] == [order["id"]]
+    assert shop.get("/sales-orders", shop.accounting, billable="false")["total"] == 0
     assert shop.level(shop.drill) == (47, 0)
     invoice = shop.post(
         f"/sales-orders/{order['id']}/invoices", shop.accounting, {"invoice_date": "2026-03-05"}
@@ -61,6 +64,7 @@ def test_order_to_cash_by_role(shop: Shop) -> None:
     )
     open_items = shop.get("/reports/open-items", shop.accounting, kind="debitor")
     assert open_items["accounts"] == []
+    assert shop.get("/sales-orders", shop.accounting, billable="true")["total"] == 0
     listed = shop.get("/invoices", shop.accounting, status="paid")
     assert [i["number"] for i in listed["items"]] == ["RE2026-00001"]
 
