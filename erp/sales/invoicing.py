@@ -46,6 +46,11 @@ from erp.stock.models import Article
 ERLOESE = {19: 8400, 7: 8300}  # SKR03 Automatikkonten: the journal adds the Umsatzsteuer
 BANK = 1200
 OPEN = (SalesInvoiceStatus.open, SalesInvoiceStatus.partially_paid)
+PARTY_COLUMNS = tuple(
+    column.name
+    for column in OutgoingInvoice.__table__.columns
+    if column.name.startswith(("customer_", "seller_"))
+)
 
 
 class InvoiceNotFound(NotFound):
@@ -87,8 +92,9 @@ def get_invoice(session: Session, invoice_id: int) -> OutgoingInvoice:
     return invoice
 
 
-def _check_invoice_data(session: Session, customer: Customer) -> None:
-    """§14(4) UStG: both parties' full name and address, the seller's tax number or VAT id."""
+def _parties(session: Session, customer: Customer) -> dict[str, Any]:
+    """§14(4) UStG: both parties' full name and address and the seller's tax number or VAT
+    id, checked and copied onto the invoice."""
     company = fibu.get_company(session)
     if not (company.street and company.postal_code and company.city):
         raise InvoiceDataIncomplete("the company's address is incomplete (FIBU company data)")
@@ -96,6 +102,16 @@ def _check_invoice_data(session: Session, customer: Customer) -> None:
         raise InvoiceDataIncomplete("the company has neither Steuernummer nor USt-IdNr.")
     if not (customer.street and customer.postal_code and customer.city):
         raise InvoiceDataIncomplete(f"customer {customer.number} has no complete address")
+    return {
+        **_snapshot(customer),
+        "seller_name": company.name,
+        "seller_street": company.street,
+        "seller_postal_code": company.postal_code,
+        "seller_city": company.city,
+        "seller_country": company.country,
+        "seller_tax_number": company.tax_number,
+        "seller_vat_id": company.vat_id,
+    }
 
 
 def _post(
@@ -169,13 +185,10 @@ def create_invoice(
     """Invoice what was delivered and not yet invoiced, and post it, in one transaction."""
     order = get_order(session, order_id)
     customer = crm.get_customer(session, customer_id=order.customer_id)
-    _check_invoice_data(session, customer)
+    parties = _parties(session, customer)
     invoice_date: date = values["invoice_date"]
     invoice = OutgoingInvoice(
-        order_id=order.id,
-        invoice_date=invoice_date,
-        created_by_id=actor.id,
-        **_snapshot(customer),
+        order_id=order.id, invoice_date=invoice_date, created_by_id=actor.id, **parties
     )
     for line in order.lines:
         quantity = line.delivered_quantity - line.invoiced_quantity
@@ -250,9 +263,8 @@ def correct_invoice(
         reason=values["reason"],
         status=SalesInvoiceStatus.correction,
         created_by_id=actor.id,
-        **{
-            key: getattr(original, key)
-            for key in _snapshot(customer)  # the recipient as on the original
+        **{  # both parties as on the original
+            column: getattr(original, column) for column in PARTY_COLUMNS
         },
     )
     by_id = {line.id: line for line in order.lines}

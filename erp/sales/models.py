@@ -1,8 +1,8 @@
 """Sales tables: orders, deliveries, outgoing invoices (and their corrections), payments.
 
 Documents get gapless numbers per kind and year when they are issued. An invoice keeps a copy
-of what §14(4) UStG asks it to show about the customer, so a later change to the customer
-record never changes an issued invoice.
+of what §14(4) UStG asks it to show about both parties, so a later change to the customer
+record or the company's data never changes an issued invoice.
 """
 
 from __future__ import annotations
@@ -209,6 +209,14 @@ class OutgoingInvoice(Base):
     customer_city: Mapped[str] = mapped_column(String(100))
     customer_country: Mapped[str] = mapped_column(String(2))
     customer_vat_id: Mapped[str | None] = mapped_column(String(14))
+    # §14(4) UStG: the supplier as invoiced (the company's data may change later)
+    seller_name: Mapped[str] = mapped_column(String(120))
+    seller_street: Mapped[str] = mapped_column(String(120))
+    seller_postal_code: Mapped[str] = mapped_column(String(10))
+    seller_city: Mapped[str] = mapped_column(String(80))
+    seller_country: Mapped[str] = mapped_column(String(2))
+    seller_tax_number: Mapped[str] = mapped_column(String(20))
+    seller_vat_id: Mapped[str | None] = mapped_column(String(14))
     invoice_date: Mapped[date]
     service_date: Mapped[date]  # Leistungsdatum
     due_date: Mapped[date]

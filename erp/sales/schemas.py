@@ -147,6 +147,13 @@ class SalesInvoiceRead(ReadModel):
     customer_city: str
     customer_country: str
     customer_vat_id: str | None
+    seller_name: str
+    seller_street: str
+    seller_postal_code: str
+    seller_city: str
+    seller_country: str
+    seller_tax_number: str
+    seller_vat_id: str | None
     invoice_date: date
     service_date: date
     due_date: date

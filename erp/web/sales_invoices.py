@@ -6,6 +6,7 @@ Accounting and admins only, as in the API.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from erp.auth.models import User
 from erp.deps import DbSession
-from erp.fibu import service as fibu
 from erp.sales import invoicing, service
 from erp.sales.models import (
     InvoiceKind,
@@ -34,6 +34,14 @@ from erp.web.stock import Shown, money, run_form, validated
 from erp.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+SELLER_FIELDS = ("name", "street", "postal_code", "city", "country", "tax_number", "vat_id")
+
+
+def seller_of(invoice: OutgoingInvoice) -> SimpleNamespace:
+    """The company as it stood on the invoice (not as it is now)."""
+    return SimpleNamespace(**{f: getattr(invoice, f"seller_{f}") for f in SELLER_FIELDS})
+
+
 INVOICE_NOTICES = {
     "created": "The invoice is issued and posted to FIBU.",
     "paid": "The payment is booked.",
@@ -177,7 +185,7 @@ def print_page(invoice_id: ObjectId, request: Request, db: DbSession, user: Bill
     context = {
         "invoice": invoice,
         "original": original,
-        "company": fibu.get_company(db),
+        "company": seller_of(invoice),
         "order": service.get_order(db, invoice.order_id),
     }
     return render(request, "sales_invoice_print.html", context, user=user)

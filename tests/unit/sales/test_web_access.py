@@ -164,3 +164,38 @@ def test_an_order_starts_from_the_customer_page_whatever_the_list_holds(
     form = client.get(f"/sales-orders/new?customer_id={customer.id}").text
     assert f'<option value="{customer.id}" selected>Müller GmbH' in form
     assert "Aaron AG" in form
+
+
+def test_an_issued_invoice_keeps_both_parties_as_invoiced(
+    client: TestClient,
+    db: Session,
+    seller: User,
+    customer: Customer,
+    warehouse: Warehouse,
+    articles: tuple[Article, Article],
+    make_account: AccountFactory,
+) -> None:
+    from erp.crm import service as crm_service
+    from erp.fibu import service as fibu
+
+    order = place(db, seller, customer, warehouse, [(articles[0], 1)])
+    ship(db, seller, order)
+    invoice = bill(db, seller, order)
+    correction = invoicing.correct_invoice(
+        db, invoice_id=invoice.id, actor=seller, values={"invoice_date": DAY, "reason": "x"}
+    )
+    fibu.update_company(
+        db, actor=seller, values={"name": "Umbenannt AG", "tax_number": "99/999/99999"}
+    )
+    crm_service.update_customer(
+        db, customer_id=customer.id, actor=seller, values={"street": "Neue Str. 9"}
+    )
+    db.commit()
+    web_login(client, make_account(Role.accounting).email)
+    for shown in (invoice, correction):
+        printed = client.get(f"/invoices/{shown.id}/print").text
+        assert "Valeo Handel GmbH" in printed
+        assert "214/5678/0123" in printed
+        assert "Hauptstr. 1" in printed
+        assert "Umbenannt" not in printed
+        assert "Neue Str." not in printed
