@@ -115,10 +115,15 @@ def _parties(session: Session, customer: Customer) -> dict[str, Any]:
 
 
 def _post(
-    session: Session, invoice: OutgoingInvoice, customer: Customer, actor: User, text: str
+    session: Session,
+    invoice: OutgoingInvoice,
+    customer: Customer,
+    actor: User,
+    text: str,
+    reference: str,
 ) -> None:
     """The invoice's journal entry: Debitor against Erlöse per rate (signed: a correction's
-    negative figures land on the other side)."""
+    negative figures land on the other side); ``reference`` is the open item's number."""
 
     def side(amount: Decimal, account: int, reference: str | None = None) -> dict[str, Any]:
         line: dict[str, Any] = {"account": account, "reference": reference}
@@ -126,9 +131,6 @@ def _post(
         return line
 
     totals: list[RateTotal] = invoice.totals
-    reference = (
-        invoice.number if invoice.corrects_id is None else _original_number(session, invoice)
-    )
     entry = journal.create_entry(
         session,
         actor=actor,
@@ -147,10 +149,6 @@ def _post(
         },
     )
     invoice.journal_entry_id = entry.id
-
-
-def _original_number(session: Session, correction: OutgoingInvoice) -> str:
-    return get_invoice(session, correction.corrects_id or 0).number
 
 
 def _snapshot(customer: Customer) -> dict[str, Any]:
@@ -190,10 +188,12 @@ def create_invoice(
     invoice = OutgoingInvoice(
         order_id=order.id, invoice_date=invoice_date, created_by_id=actor.id, **parties
     )
+    ids = [line.article_id for line in order.lines]
+    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
     for line in order.lines:
         quantity = line.delivered_quantity - line.invoiced_quantity
         if quantity > 0:
-            article = session.get_one(Article, line.article_id)
+            article = articles[line.article_id]
             invoice.lines.append(
                 OutgoingInvoiceLine(
                     position=len(invoice.lines) + 1,
@@ -221,7 +221,8 @@ def create_invoice(
     _set_totals(invoice)
     if invoice.gross_total == 0:
         raise NothingToInvoice(f"the delivered lines of {order.number} total 0.00: nothing to bill")
-    _post(session, invoice, customer, actor, f"{invoice.number} {customer.name[:40]}")
+    text = f"{invoice.number} {customer.name[:40]}"
+    _post(session, invoice, customer, actor, text, reference=invoice.number)
     session.add(invoice)
     session.flush()
     audit.record(
@@ -286,7 +287,8 @@ def correct_invoice(
         by_id[line.order_line_id].invoiced_quantity -= line.quantity
     _set_totals(correction)
     original.status = SalesInvoiceStatus.corrected
-    _post(session, correction, customer, actor, f"Storno {original.number} {customer.name[:30]}")
+    text = f"Storno {original.number} {customer.name[:30]}"
+    _post(session, correction, customer, actor, text, reference=original.number)
     session.add(correction)
     session.flush()
     audit.record(
