@@ -26,6 +26,7 @@ from erp.health import router as health_router
 from erp.logs import configure_logging
 from erp.openapi import install_openapi, operation_id
 from erp.purchasing.router import router as purchasing_router
+from erp.routes import flatten
 from erp.sales.router import router as sales_router
 from erp.stock.router import router as stock_router
 from erp.web import admin as web_admin
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )
+    flatten(app)
     install_openapi(app)
     if settings.faults:  # Settings allow this only in the test environment
         app.add_middleware(FaultMiddleware, faults=parse_faults(settings.faults))

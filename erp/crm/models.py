@@ -53,6 +53,8 @@ class Customer(Tracked, Base):
         CheckConstraint("payment_terms_days BETWEEN 0 AND 365", name="payment_terms"),
         CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
         Index("ix_customer_name", "name"),
+        # The default list: active customers by name — its page and its count from the index.
+        Index("ix_customer_listing", "archived_at", "name", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -44,7 +44,7 @@ def list_customers(
     include_archived: bool = False,
 ) -> Page[CustomerRead]:
     """Customers, ordered by name; archived ones only on request."""
-    customers, total = service.search_customers(
+    rows, total = service.customer_rows(
         db,
         limit=page.limit,
         offset=page.offset,
@@ -52,7 +52,10 @@ def list_customers(
         city=city,
         include_archived=include_archived,
     )
-    return _page([CustomerRead.model_validate(c) for c in customers], total, page)
+    return Page[CustomerRead].model_validate(
+        {"items": rows, "total": total, "limit": page.limit, "offset": page.offset},
+        from_attributes=True,
+    )
 
 
 @router.post(

@@ -85,7 +85,7 @@ OptionalWebUser = Annotated[User | None, Depends(current_web_user)]
 class WebAllow(AccessRule):
     """Page access: signed in (else a redirect to login) and holding one of ``roles``."""
 
-    def __call__(self, user: OptionalWebUser) -> User:
+    async def __call__(self, user: OptionalWebUser) -> User:
         if user is None:
             raise LoginRequired("please sign in to continue")
         if not self.admits(user.roles):
