@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from erp import __version__
 from erp.auth.passwords import PasswordHasher
 from erp.auth.router import router as auth_router
+from erp.cache import build_cache
 from erp.config import Settings
 from erp.crm.pipeline_router import router as pipeline_router
 from erp.crm.router import router as crm_router
@@ -60,13 +61,14 @@ def api_router() -> APIRouter:
 
 
 def build_services(settings: Settings) -> Services:
-    """What the app holds for its life: settings, the database, the password hasher."""
+    """What the app holds for its life: settings, database, password hasher, figure cache."""
     return Services(
         settings=settings,
         database=Database(settings.effective_database_url),
         hasher=PasswordHasher(
             memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
         ),
+        cache=build_cache(settings.redis_url, settings.cache_entries),
     )
 
 

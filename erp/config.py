@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     cookie_secure: bool = False
     faults: str | None = Field(default=None, description="test only: see erp.faults")
+    redis_url: str | None = Field(
+        default=None, description="Redis for cached figures (shared by workers); else in-process"
+    )
+    cache_entries: int = Field(default=256, ge=1, description="in-process cache size")
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_development(self) -> Self:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from erp.auth import service as auth_service
 from erp.auth.models import Role, SessionKind, User
 from erp.auth.passwords import PasswordHasher
+from erp.cache import FigureCache
 from erp.config import Settings
 from erp.db import Database
 from erp.errors import Forbidden, Unauthorized
@@ -32,6 +33,7 @@ class Services:
     settings: Settings
     database: Database
     hasher: PasswordHasher
+    cache: FigureCache
 
 
 def get_services(request: Request) -> Services:

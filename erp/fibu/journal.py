@@ -23,6 +23,7 @@ from erp.sequences import next_number
 from erp.timeutil import business_date, utcnow
 
 JOURNAL_NUMBERS = (1, 999_999_999)
+JOURNAL_RANGE = "journal"  # one number range per fiscal year: journal-2026
 
 
 class EntryNotFound(NotFound):
@@ -180,7 +181,10 @@ def post_entry(session: Session, *, entry_id: int, actor: User) -> JournalEntry:
     )
     entry.fiscal_year = period.fiscal_year
     entry.number = next_number(
-        session, f"journal-{period.fiscal_year}", first=JOURNAL_NUMBERS[0], last=JOURNAL_NUMBERS[1]
+        session,
+        f"{JOURNAL_RANGE}-{period.fiscal_year}",
+        first=JOURNAL_NUMBERS[0],
+        last=JOURNAL_NUMBERS[1],
     )
     entry.status, entry.posted_at, entry.posted_by_id = EntryStatus.posted, utcnow(), actor.id
     session.flush()

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from erp.auth.models import Role, User
-from erp.deps import Allow, DbSession
+from erp.deps import Allow, DbSession, ServicesDep
 from erp.fibu import open_items, reports
 from erp.fibu.report_schemas import (
     BalanceSheet,
@@ -47,25 +47,35 @@ def _range(db: Session, date_from: date | None, date_to: date | None) -> tuple[d
 
 @router.get("/reports/trial-balance", responses=RANGE_REFUSED)
 def get_trial_balance(
-    _user: Accountant, db: DbSession, date_from: DateFrom = None, date_to: DateTo = None
+    _user: Accountant,
+    db: DbSession,
+    services: ServicesDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
 ) -> TrialBalance:
     """Summen- und Saldenliste: per account the opening balance, debits, credits and closing
     balance of the posted entries; debit and credit totals are equal."""
-    return reports.trial_balance(db, *_range(db, date_from, date_to))
+    return reports.cached_trial_balance(services.cache, db, *_range(db, date_from, date_to))
 
 
 @router.get("/reports/profit-and-loss", responses=RANGE_REFUSED)
 def get_profit_and_loss(
-    _user: Accountant, db: DbSession, date_from: DateFrom = None, date_to: DateTo = None
+    _user: Accountant,
+    db: DbSession,
+    services: ServicesDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
 ) -> ProfitAndLoss:
     """GuV: revenues and expenses per account in the range, and the result."""
-    return reports.profit_and_loss(db, *_range(db, date_from, date_to))
+    return reports.cached_profit_and_loss(services.cache, db, *_range(db, date_from, date_to))
 
 
 @router.get("/reports/balance-sheet")
-def get_balance_sheet(_user: Accountant, db: DbSession, as_of: AsOf = None) -> BalanceSheet:
+def get_balance_sheet(
+    _user: Accountant, db: DbSession, services: ServicesDep, as_of: AsOf = None
+) -> BalanceSheet:
     """Bilanz: assets against liabilities, equity and the fiscal year's result so far."""
-    return reports.balance_sheet(db, as_of or business_date())
+    return reports.cached_balance_sheet(services.cache, db, as_of or business_date())
 
 
 @router.get(

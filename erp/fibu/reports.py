@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from erp.cache import FigureCache, remember
 from erp.errors import DomainError
 from erp.fibu import rules, service
+from erp.fibu.journal import JOURNAL_RANGE
 from erp.fibu.models import Account, AccountKind, EntryStatus, JournalEntry, JournalLine
 from erp.fibu.report_schemas import (
     AccountAmount,
@@ -29,6 +31,7 @@ from erp.fibu.report_schemas import (
     TrialBalance,
 )
 from erp.money import ZERO, Cents
+from erp.sequences import NumberRange
 
 PROFIT_AND_LOSS_KINDS = (AccountKind.revenue, AccountKind.expense)
 ASSET_KINDS = (AccountKind.asset, AccountKind.debitor)
@@ -40,6 +43,21 @@ POSTED = JournalEntry.status == EntryStatus.posted
 
 class InvalidDateRange(DomainError):
     status, title, slug = 422, "Invalid date range", "invalid-date-range"
+
+
+def ledger_version(session: Session) -> str:
+    """The ledger's state, for cache keys: each fiscal year's next posting number.
+
+    Posting draws its number from a locked number range inside the posting transaction, and a
+    posted entry never changes (corrections are new postings): so while these numbers stand,
+    every report on posted entries stands. Drafts are in no report.
+    """
+    ranges = session.execute(
+        select(NumberRange.name, NumberRange.next_value)
+        .where(NumberRange.name.like(f"{JOURNAL_RANGE}-%"))
+        .order_by(NumberRange.name)
+    )
+    return ",".join(f"{name.removeprefix(JOURNAL_RANGE + '-')}.{n}" for name, n in ranges) or "0"
 
 
 def check_range(date_from: date, date_to: date) -> None:
@@ -266,3 +284,27 @@ def account_ledger(session: Session, account_number: int, date_from: date, date_
         credit=total([li.credit for li in lines]),
         closing=balance,
     )
+
+
+# The same reports through the figure cache, keyed by the ledger's version (see
+# ``ledger_version``): a repeated report costs one small query until the next posting.
+
+
+def cached_trial_balance(
+    cache: FigureCache, session: Session, date_from: date, date_to: date
+) -> TrialBalance:
+    key = (ledger_version(session), date_from, date_to)
+    return remember(cache, TrialBalance, key, lambda: trial_balance(session, date_from, date_to))
+
+
+def cached_profit_and_loss(
+    cache: FigureCache, session: Session, date_from: date, date_to: date
+) -> ProfitAndLoss:
+    key = (ledger_version(session), date_from, date_to)
+    return remember(cache, ProfitAndLoss, key, lambda: profit_and_loss(session, date_from, date_to))
+
+
+def cached_balance_sheet(cache: FigureCache, session: Session, as_of: date) -> BalanceSheet:
+    # The fiscal year's start is the company's setting: part of the key, like the ledger.
+    key = (ledger_version(session), fiscal_year_start(session, as_of), as_of)
+    return remember(cache, BalanceSheet, key, lambda: balance_sheet(session, as_of))

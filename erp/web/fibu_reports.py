@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from erp.auth.models import User
-from erp.deps import DbSession
+from erp.deps import DbSession, get_services
 from erp.errors import DomainError
 from erp.fibu import datev, open_items, reports, service, ustva
 from erp.fibu.report_schemas import Ageing, PersonalKind
@@ -74,7 +74,8 @@ def trial_balance_page(
     context: dict[str, Any] = {"values": values, "errors": errors, "report": None}
     if errors:
         return render(request, "fibu_trial_balance.html", context, user=user, status_code=422)
-    context["report"] = reports.trial_balance(db, first, last)
+    cache = get_services(request).cache
+    context["report"] = reports.cached_trial_balance(cache, db, first, last)
     return render(request, "fibu_trial_balance.html", context, user=user)
 
 
