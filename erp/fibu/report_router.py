@@ -37,6 +37,7 @@ DateTo = Annotated[IsoDate | None, Query(description="Last posting date; default
 AsOf = Annotated[IsoDate | None, Query(description="Reporting day; default: today")]
 # Like any id: an unknown number is a 404 (not a 422), also beyond the SKR03 range.
 AccountNumber = Annotated[int, Path(ge=1, le=MAX_ID, description="SKR03 or personal account")]
+LEDGER_PAGE_MAX = 1000
 RANGE_REFUSED: Responses = {422: {"description": "Invalid fields, or date_from is after date_to"}}
 
 
@@ -88,10 +89,14 @@ def get_account_ledger(
     db: DbSession,
     date_from: DateFrom = None,
     date_to: DateTo = None,
+    limit: Annotated[int, Query(ge=1, le=LEDGER_PAGE_MAX, description="Lines per page")] = 200,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Lines to skip")] = 0,
 ) -> Ledger:
     """Kontoblatt: an account's posted lines in order, with counter accounts and the running
-    balance from the opening balance to the closing balance."""
-    return reports.account_ledger(db, account_number, *_range(db, date_from, date_to))
+    balance from the opening balance to the closing balance; a page of lines at a time (the
+    opening, totals and closing are the whole range's)."""
+    first, last = _range(db, date_from, date_to)
+    return reports.account_ledger(db, account_number, first, last, limit=limit, offset=offset)
 
 
 @router.get("/reports/open-items")

@@ -128,9 +128,11 @@ class Ledger(ReadModel):
     date_from: date
     date_to: date
     opening: MoneyTotal
-    lines: list[LedgerLine]
-    debit: MoneyTotal
-    credit: MoneyTotal
+    lines: list[LedgerLine] = Field(description="This page of the range's lines, in order")
+    line_count: int = Field(ge=0, description="Lines in the whole range")
+    offset: int = Field(ge=0, description="Lines of the range before this page")
+    debit: MoneyTotal = Field(description="Debits of the whole range")
+    credit: MoneyTotal = Field(description="Credits of the whole range")
     closing: MoneyTotal
 
 

@@ -229,8 +229,20 @@ def _counter_accounts(session: Session, account: int, entry_ids: Any) -> dict[in
     return counters
 
 
-def account_ledger(session: Session, account_number: int, date_from: date, date_to: date) -> Ledger:
-    """Kontoblatt: the opening balance, then each posted line with the running balance."""
+def account_ledger(
+    session: Session,
+    account_number: int,
+    date_from: date,
+    date_to: date,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Ledger:
+    """Kontoblatt: the opening balance, then each posted line with the running balance.
+
+    ``limit``/``offset`` page the lines (a bank account collects thousands a year); the
+    opening, totals and closing are always the whole range's.
+    """
     check_range(date_from, date_to)
     account = service.get_account(session, account_number)
     posted_on_account = (JournalLine.account_number == account_number, POSTED)
@@ -240,24 +252,34 @@ def account_ledger(session: Session, account_number: int, date_from: date, date_
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
         .where(*posted_on_account)
     )
+    opening = opening or ZERO
     in_range = (*posted_on_account, JournalEntry.posting_date.between(date_from, date_to))
-    lines_in_range = (
+    count, debit, credit = session.execute(
+        select(func.count(), func.sum(JournalLine.debit), func.sum(JournalLine.credit))
+        .select_from(JournalLine)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(*in_range)
+    ).one()
+    debit, credit = debit or ZERO, credit or ZERO
+    ordered = (
         select(JournalLine, JournalEntry)
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
         .where(*in_range)
+        .order_by(
+            JournalEntry.posting_date,
+            JournalEntry.fiscal_year,
+            JournalEntry.number,
+            JournalLine.position,
+        )
     )
-    counters = _counter_accounts(
-        session, account_number, lines_in_range.with_only_columns(JournalLine.entry_id)
-    )
-    ordered = lines_in_range.order_by(
-        JournalEntry.posting_date,
-        JournalEntry.fiscal_year,
-        JournalEntry.number,
-        JournalLine.position,
-    )
-    balance = opening_balance = opening or ZERO
+    balance = opening
+    if offset:
+        skipped = ordered.with_only_columns(NET.label("net")).limit(offset).subquery()
+        balance += session.scalar(select(func.sum(skipped.c.net))) or ZERO
+    page = session.execute(ordered.limit(limit).offset(offset)).all()
+    counters = _counter_accounts(session, account_number, sorted({e.id for _, e in page}))
     lines = []
-    for li, entry in session.execute(ordered):
+    for li, entry in page:
         balance = balance + li.debit - li.credit
         lines.append(
             LedgerLine(
@@ -278,11 +300,13 @@ def account_ledger(session: Session, account_number: int, date_from: date, date_
         kind=account.kind,
         date_from=date_from,
         date_to=date_to,
-        opening=opening_balance,
+        opening=opening,
         lines=lines,
-        debit=total([li.debit for li in lines]),
-        credit=total([li.credit for li in lines]),
-        closing=balance,
+        line_count=count,
+        offset=offset,
+        debit=debit,
+        credit=credit,
+        closing=opening + debit - credit,
     )
 
 

@@ -142,6 +142,27 @@ def test_ledger_runs_the_balance_and_names_counter_accounts(db: Session, debitor
     assert (bank["opening"], bank["debit"], bank["credit"]) == ("25000.00", "1190.00", "800.00")
 
 
+@pytest.mark.usefixtures("march")
+@pytest.mark.parametrize("limit", [1, 2, 4])
+def test_ledger_pages_join_up_to_the_whole_range(db: Session, debitor: int, limit: int) -> None:
+    whole = reports.account_ledger(db, debitor, *MARCH)
+    pages = [
+        reports.account_ledger(db, debitor, *MARCH, limit=limit, offset=offset)
+        for offset in range(0, whole.line_count + 1, limit)
+    ]
+    assert [li for page in pages for li in page.lines] == whole.lines  # running balances too
+    assert whole.line_count == 5
+    for page in pages:
+        assert page.line_count == whole.line_count
+        assert (page.opening, page.debit, page.credit, page.closing) == (
+            whole.opening,
+            whole.debit,
+            whole.credit,
+            whole.closing,
+        )
+    assert reports.account_ledger(db, debitor, *MARCH, limit=limit, offset=99).lines == []
+
+
 def test_ledger_of_an_unknown_account_is_not_found(db: Session) -> None:
     with pytest.raises(service.AccountNotFound):
         reports.account_ledger(db, 4711, *MARCH)
@@ -282,6 +303,9 @@ def test_api_reports_for_a_month(api: TestClient, headers: dict[str, str]) -> No
     assert get(api, "/reports/profit-and-loss", headers, **month)["result"] == "100.00"
     ledger = get(api, "/accounts/8400/ledger", headers, **month)
     assert [li["balance"] for li in ledger["lines"]] == ["-100.00"]
+    assert (ledger["line_count"], ledger["offset"]) == (1, 0)
+    past_the_end = get(api, "/accounts/8400/ledger", headers, **month, limit=5, offset=1)
+    assert (past_the_end["lines"], past_the_end["closing"]) == ([], "-100.00")
     sheet = get(api, "/reports/balance-sheet", headers, as_of="2026-03-31")
     assert sheet["total_assets"] == sheet["total_liabilities_and_equity"] == "119.00"
     items = get(api, "/reports/open-items", headers, kind="debitor", as_of="2026-03-31")
@@ -310,6 +334,8 @@ def test_api_refuses_bad_input_with_problems(api: TestClient, headers: dict[str,
         )
     for number in ("0", "abc"):
         problem(api, f"/accounts/{number}/ledger", headers, 422)
+    for page in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        problem(api, "/accounts/1200/ledger", headers, 422, **page)
     problem(api, "/reports/open-items", headers, 422, kind="customer")
     for day in ("2026-02-30", "0", "2026-03-01T00:00:00"):  # no timestamps, no times
         problem(api, "/reports/balance-sheet", headers, 422, as_of=day)
