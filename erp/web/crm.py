@@ -86,7 +86,7 @@ def customers_page(
     include_archived: bool = False,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
-    customers, total = service.search_customers(
+    customers, total = service.customer_rows(
         db, limit=PAGE_SIZE, offset=offset, query=q, include_archived=include_archived
     )
     context = {
