@@ -68,7 +68,7 @@ def build_services(settings: Settings) -> Services:
         hasher=PasswordHasher(
             memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
         ),
-        cache=build_cache(settings.redis_url, settings.cache_entries),
+        cache=build_cache(settings.redis_url, settings.cache_mb),
     )
 
 

@@ -1,10 +1,12 @@
 """A cache for read-mostly figures (reports): in-process, or Redis for several workers.
 
-Entries are never invalidated: the caller puts the version of the data a figure was computed
-from into its key (e.g. the ledger's last posting numbers, see ``erp.fibu.reports``), so a
-change makes a new key and an old entry simply ages out. Read the version *before* computing:
-the figure is then at least as new as its key, never older. Values are the JSON of a pydantic
-model. Redis is an optimisation here, not a dependency: when it fails, the figure is computed.
+Nothing is ever invalidated: a figure is stored with the version of the data it was computed
+from (e.g. the ledger's last posting numbers, see ``erp.fibu.reports``) and served only to a
+caller that reads the same version. Read the version *before* computing: the figure is then at
+least as new as its version, never older. One entry per figure and parameters (the newest
+computation replaces it), so memory does not grow with the postings. Values are the JSON of a
+pydantic model. Redis is an optimisation here, not a dependency: when it fails, the figure is
+computed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class FigureCache(Protocol):
-    hits: int
+    hits: int  # counted by ``remember`` (approximately: threads add without a lock)
     misses: int
 
     def get(self, key: str) -> bytes | None: ...
@@ -32,30 +34,38 @@ class FigureCache(Protocol):
 
 
 class MemoryCache:
-    """Least-recently-used entries of this process, at most ``max_entries``."""
+    """Least-recently-used entries of this process, at most ``max_bytes`` of values.
 
-    def __init__(self, max_entries: int = 256) -> None:
-        self.max_entries = max_entries
+    Bounded by size, not count: a trial balance of 10,000 accounts is 2 MB of JSON, and
+    every posting makes a new one.
+    """
+
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_bytes, self.size = max_bytes, 0
         self.hits = self.misses = 0
         self._entries: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()  # request threads share it
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def get(self, key: str) -> bytes | None:
         with self._lock:
             value = self._entries.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
+            if value is not None:
+                self._entries.move_to_end(key)
             return value
 
     def set(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
         with self._lock:
+            previous = self._entries.pop(key, None)
+            self.size += len(value) - (len(previous) if previous is not None else 0)
             self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            while self.size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self.size -= len(evicted)
 
 
 class RedisCache:
@@ -73,11 +83,7 @@ class RedisCache:
         except redis.RedisError as exc:
             log.warning("figure cache: Redis read failed (%s); computing", type(exc).__name__)
             value = None
-        if not isinstance(value, bytes):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return value
+        return value if isinstance(value, bytes) else None
 
     def set(self, key: str, value: bytes) -> None:
         try:
@@ -86,18 +92,25 @@ class RedisCache:
             log.warning("figure cache: Redis write failed (%s)", type(exc).__name__)
 
 
-def build_cache(redis_url: str | None, max_entries: int) -> FigureCache:
-    return RedisCache(redis_url) if redis_url else MemoryCache(max_entries)
+def build_cache(redis_url: str | None, max_mb: int) -> FigureCache:
+    return RedisCache(redis_url) if redis_url else MemoryCache(max_mb * 1024 * 1024)
 
 
 def remember(
-    cache: FigureCache, model: type[M], key: tuple[Hashable, ...], compute: Callable[[], M]
+    cache: FigureCache,
+    model: type[M],
+    key: tuple[Hashable, ...],
+    version: str,
+    compute: Callable[[], M],
 ) -> M:
-    """The cached figure for ``key``, else ``compute()`` stored under it."""
-    text = f"{model.__name__}:" + ":".join(str(part) for part in key)
-    stored = cache.get(text)
-    if stored is not None:
-        return model.model_validate_json(stored)
+    """The figure for ``key`` if it was cached at ``version``, else ``compute()``, stored."""
+    name = f"{model.__name__}:" + ":".join(str(part) for part in key)
+    tag = version.encode() + b"\n"
+    stored = cache.get(name)
+    if stored is not None and stored.startswith(tag):
+        cache.hits += 1
+        return model.model_validate_json(stored[len(tag) :])
+    cache.misses += 1  # none, or computed at another version: not this caller's figure
     figure = compute()
-    cache.set(text, figure.model_dump_json().encode())
+    cache.set(name, tag + figure.model_dump_json().encode())
     return figure

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis for cached figures (shared by workers); else in-process"
     )
-    cache_entries: int = Field(default=256, ge=1, description="in-process cache size")
+    cache_mb: int = Field(default=16, ge=1, description="in-process figure cache, in MB")
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_development(self) -> Self:

@@ -317,18 +317,30 @@ def account_ledger(
 def cached_trial_balance(
     cache: FigureCache, session: Session, date_from: date, date_to: date
 ) -> TrialBalance:
-    key = (ledger_version(session), date_from, date_to)
-    return remember(cache, TrialBalance, key, lambda: trial_balance(session, date_from, date_to))
+    version = ledger_version(session)
+    return remember(
+        cache,
+        TrialBalance,
+        (date_from, date_to),
+        version,
+        lambda: trial_balance(session, date_from, date_to),
+    )
 
 
 def cached_profit_and_loss(
     cache: FigureCache, session: Session, date_from: date, date_to: date
 ) -> ProfitAndLoss:
-    key = (ledger_version(session), date_from, date_to)
-    return remember(cache, ProfitAndLoss, key, lambda: profit_and_loss(session, date_from, date_to))
+    version = ledger_version(session)
+    return remember(
+        cache,
+        ProfitAndLoss,
+        (date_from, date_to),
+        version,
+        lambda: profit_and_loss(session, date_from, date_to),
+    )
 
 
 def cached_balance_sheet(cache: FigureCache, session: Session, as_of: date) -> BalanceSheet:
-    # The fiscal year's start is the company's setting: part of the key, like the ledger.
-    key = (ledger_version(session), fiscal_year_start(session, as_of), as_of)
-    return remember(cache, BalanceSheet, key, lambda: balance_sheet(session, as_of))
+    # The fiscal year's start is the company's setting: part of the version, like the ledger.
+    version = f"{ledger_version(session)}/{fiscal_year_start(session, as_of)}"
+    return remember(cache, BalanceSheet, (as_of,), version, lambda: balance_sheet(session, as_of))

@@ -33,7 +33,7 @@ MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 @pytest.fixture(params=["memory", "redis"])
 def figure_cache(request: pytest.FixtureRequest) -> Iterator[FigureCache]:
     if request.param == "memory":
-        yield MemoryCache(max_entries=16)
+        yield MemoryCache()
         return
     cache = RedisCache(REDIS_URL, prefix=f"valeo-test:{secrets.token_hex(6)}:")
     try:
@@ -111,6 +111,16 @@ def test_every_posting_and_reversal_makes_new_figures(
     assert figures() == computed()
 
 
+def test_one_entry_per_report_and_range_however_often_the_ledger_changes(
+    db: Session, book: Book, debitor: int
+) -> None:
+    cache = MemoryCache()
+    for cents in range(1, 6):
+        sale(book, debitor, date(2026, 3, 2), f"{cents}.00", f"{cents * 1.19:.2f}")
+        assert reports.cached_trial_balance(cache, db, *MARCH) == reports.trial_balance(db, *MARCH)
+    assert (len(cache), cache.hits, cache.misses) == (1, 0, 5)
+
+
 def test_a_draft_leaves_the_cached_figures_valid(
     db: Session, book: Book, debitor: int, figure_cache: FigureCache
 ) -> None:
@@ -123,13 +133,19 @@ def test_a_draft_leaves_the_cached_figures_valid(
     assert before == reports.trial_balance(db, *MARCH)  # drafts are in no report
 
 
-def test_the_memory_cache_keeps_the_most_recently_used() -> None:
-    cache = MemoryCache(max_entries=2)
+def test_the_memory_cache_keeps_the_most_recently_used_within_its_size() -> None:
+    cache = MemoryCache(max_bytes=4)
     cache.set("a", b"1")
-    cache.set("b", b"2")
+    cache.set("b", b"22")
     assert cache.get("a") == b"1"  # now "b" is the least recently used
     cache.set("c", b"3")
-    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (b"1", None, b"3")
+    assert cache.size == 4
+    cache.set("d", b"4")
+    assert [cache.get(k) for k in "abcd"] == [b"1", None, b"3", b"4"]
+    cache.set("a", b"111")  # replacing counts the new size only, and evicts to fit
+    assert (cache.size, cache.get("a"), cache.get("c"), cache.get("d")) == (4, b"111", None, b"4")
+    cache.set("big", b"12345")  # larger than the whole cache: not kept
+    assert (cache.get("big"), cache.size) == (None, 4)
 
 
 def test_an_unreachable_redis_costs_the_computation_not_the_request(
