@@ -177,10 +177,50 @@ def load(session: nox.Session) -> None:
 
     Options after ``--`` go to ``python -m load``: ``-- --users 40 --rate-per-user 2
     --duration 5m`` changes the load, ``-- --processes 2`` spreads Locust over processes.
+    ``-- --soak 10m`` is a soak run: the declared load for that long (instead of
+    ``--duration``), and the server's memory must plateau (gate ``server_memory_growth``).
     """
     install(session, "quality")
     env = locust_venv(session)
     session.run("python", "-m", "quality", "run", "--only", "load", "--", *session.posargs, env=env)
+
+
+@nox.session(python=PYTHON, default=False)
+def profile(session: nox.Session) -> None:
+    """The declared load with the server under py-spy: where does its time go?
+
+    Writes ``reports/latest/load/profile.speedscope.json`` (open it in
+    https://www.speedscope.app) and the hottest functions into the report and onto the console.
+    Options after ``--`` go to ``python -m load`` (``-- --duration 2m``). The profiler costs
+    the server CPU, so red load gates are only a warning here; a run that could not take place
+    fails the session.
+    """
+    install(session, "quality")
+    env = locust_venv(session)
+    summary_file = REPORTS / "latest" / "summary.json"
+    summary_file.unlink(missing_ok=True)  # never judge a stale run
+    session.run(
+        *("python", "-m", "quality", "run", "--only", "load", "--", "--profile"),
+        *session.posargs,
+        env=env,
+        success_codes=[0, 1, 2],
+    )
+    if not summary_file.exists():
+        session.error("the quality harness broke before writing reports/latest/summary.json")
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    if summary["exit_code"] == 2:
+        session.error(
+            "the profiled load run could not take place: see reports/latest/logs/load.log"
+        )
+    session.run(
+        "python", "-m", "load.profile", str(REPORTS / "latest" / "load" / "profile.speedscope.json")
+    )
+    if summary["exit_code"] == 1:
+        failing = [g for g in summary["gates"] if g["status"] in ("fail", "no-data")]
+        session.warn(
+            f"{len(failing)} gates failed under the profiler (listed above): not a verdict,"
+            " since py-spy costs CPU; judge them with nox -s load"
+        )
 
 
 @nox.session(python=PYTHON, default=False)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from load.memory import memory_figures
 from load.sampler import Sample
 
 PERCENTILES = {"p50_ms": "50%", "p95_ms": "95%", "p99_ms": "99%"}
@@ -34,6 +35,7 @@ class DeclaredLoad:
     processes: int  # Locust worker processes (0: one process)
     articles: int = 0  # volume articles and sales orders in the seeded database
     orders: int = 0
+    soak: bool = False  # a long run whose memory must plateau (--soak)
 
     @property
     def target_rps(self) -> float:
@@ -206,6 +208,7 @@ def summarize(
         "routes": routes,
         "steady_window_s": [w - round(started) for w in window] if window else None,
         "server": server_figures(samples, declared, window),
+        "memory": memory_figures(samples, window, started, declared.memory_budget_bytes / MB),
         "timeline": relative,
         "samples": sample_series(samples, declared, started),
         "failures": failures(Path(f"{prefix}_failures.csv")),

@@ -6,8 +6,9 @@ own virtual environment (``--locust`` or ``VALEO_LOCUST``: it brings a pytest pl
 clashes with our tests), the server on its own core(s) when the machine has cores to spare.
 
 Writes into ``--output``: Locust's CSV files and HTML report, ``samples.csv`` (server CPU
-and memory once a second), ``summary.json`` and the server's log. Exit codes: 0 measured
-(the gates judge the figures), 2 the run could not take place.
+and memory once a second), ``summary.json`` and the server's log; with ``--profile`` also
+py-spy's ``profile.speedscope.json`` (load/profile.py). Exit codes: 0 measured (the gates
+judge the figures), 2 the run could not take place.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from load import volume
+from load import profile, volume
 from load.results import DeclaredLoad, summarize
 from load.sampler import Sample, ServerSampler
 from quality.config import ConfigError, load
@@ -43,6 +45,19 @@ def seconds(value: str) -> int:
     return int(match["n"]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match["unit"]]
 
 
+class Soak(argparse.Action):
+    """``--soak 10m`` sets the duration too: a soak is the declared load, only longer."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        namespace.soak = namespace.duration = values
+
+
 def parser(defaults: dict[str, Any]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m load", description=__doc__.split("\n\n")[0])
     p.add_argument("--users", type=int, default=defaults.get("users", 10))
@@ -52,7 +67,18 @@ def parser(defaults: dict[str, Any]) -> argparse.ArgumentParser:
         default=defaults.get("rate_per_user", 1.0),
         help="requests per second per user (Locust's constant_throughput)",
     )
-    p.add_argument("--duration", type=seconds, default=seconds(str(defaults.get("duration", 60))))
+    length = p.add_mutually_exclusive_group()
+    length.add_argument(
+        "--duration", type=seconds, default=seconds(str(defaults.get("duration", 60)))
+    )
+    length.add_argument(
+        "--soak",
+        type=seconds,
+        metavar="DURATION",
+        action=Soak,
+        help="a soak run: the declared load for this long (instead of --duration); "
+        "the server's memory must plateau (gate server_memory_growth)",
+    )
     p.add_argument("--spawn-rate", type=float, default=defaults.get("spawn_rate", 5.0))
     p.add_argument("--workers", type=int, default=defaults.get("workers", 1))
     p.add_argument(
@@ -81,6 +107,11 @@ def parser(defaults: dict[str, Any]) -> argparse.ArgumentParser:
         help="volume sales orders (all steps of order-to-cash) in the seeded database",
     )
     p.add_argument("--processes", type=int, default=0, help="Locust worker processes (--processes)")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help=f"record the server with py-spy into {profile.SPEEDSCOPE}; list the hottest functions",
+    )
     p.add_argument("--locust", default=os.environ.get("VALEO_LOCUST") or shutil.which("locust"))
     p.add_argument("--output", type=Path, default=ROOT / "reports" / "latest" / "load")
     return p
@@ -184,6 +215,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         processes=args.processes,
         articles=args.articles,
         orders=args.orders,
+        soak=args.soak is not None,
     )
     (out / "server").mkdir(parents=True, exist_ok=True)
     seeding = time.monotonic()
@@ -203,10 +235,18 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
         serve_args=("--workers", str(args.workers)),
         ready_timeout=60,
     ) as server:
-        samples, started = run_locust(args, server, locust_cpus, out)
+        assert server.process is not None
+        with (
+            profile.Profiler(server.process.pid, out, locust_cpus)
+            if args.profile
+            else nullcontext()
+        ):
+            samples, started = run_locust(args, server, locust_cpus, out)
     write_samples(samples, out / "samples.csv", started)
     summary = summarize(out / "locust", samples, declared, started)
     summary["seed_s"] = seeded_s
+    if args.profile:
+        summary["profile"] = profile.summarize(out / profile.SPEEDSCOPE)
     return summary
 
 
@@ -235,4 +275,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary['declared']['target_rps']} req/s, CPU {server.get('cpu_avg_pct')} %, "
         f"memory {server.get('memory_avg_pct')} %"
     )
+    if "profile" in summary:
+        print(profile.format_table(summary["profile"]))
     return 0

@@ -1,7 +1,9 @@
 """The load suite's report sections: percentiles per route, load over time, CPU and memory.
 
-Text and tables come from ``templates/load.html``; the two charts are matplotlib SVGs with
-the gates' thresholds drawn in, and the steady state (where the gates judge) shaded.
+Text and tables come from ``templates/load.html``; the charts are matplotlib SVGs with
+the gates' thresholds drawn in, and the steady state (where the gates judge) shaded; the
+RSS curve marks its peak and its growth trend, flagged when the growth gate would fail.
+A profiled run (``--profile``) adds its hottest functions.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAN = float("nan")
+MB = 1024 * 1024
 LINKS = (
     ("Locust report", "locust.html"),
     ("statistics (CSV)", "locust_stats.csv"),
@@ -125,4 +128,84 @@ def load_sections(
         "Load: percentiles per route": str(macros.percentiles(summary, links)),  # type: ignore[attr-defined]
         "Load over time": str(macros.chart(over_time, alt)),  # type: ignore[attr-defined]
         "Server CPU and memory": str(macros.resources(summary, resources)),  # type: ignore[attr-defined]
+        **memory_sections(summary, config, suite),
+        **profile_sections(summary, folder),
     }
+
+
+def profile_sections(summary: dict[str, Any], folder: Path) -> dict[str, str]:
+    """The hottest functions of a profiled run (``--profile``), linking py-spy's file."""
+    profile = summary.get("profile")
+    if not profile:
+        return {}
+    macros = template_environment().get_template("load.html").module
+    speedscope = str(folder / profile["speedscope"])
+    return {"Load: hottest functions": str(macros.hot_functions(profile, speedscope))}  # type: ignore[attr-defined]
+
+
+GROWTH_LIMIT = 5.0  # % of the budget per hour: the flag's limit when no gate is declared
+
+
+def growing(summary: dict[str, Any], limit: float) -> bool:
+    """Flag a growth trend the way the gate judges it: sustained growth at or over its limit."""
+    trend = (summary.get("memory") or {}).get("trend")
+    return trend is not None and float(trend["sustained_budget_pct_per_h"]) >= limit
+
+
+def memory_chart(summary: dict[str, Any], limit: float) -> str:
+    """RSS in MB over time: steady state shaded, peak marked, the fitted trends, a growth flag."""
+    samples, memory = summary["samples"], summary.get("memory") or {}
+    xs = [s["t"] for s in samples]
+    mbs = [s["rss_bytes"] / MB for s in samples]
+    trend, flagged = memory.get("trend"), growing(summary, limit)
+
+    def draw(axes: Axes) -> None:
+        _shade_steady(axes, summary)
+        axes.plot(xs, mbs, color="#8250df", linewidth=1.2, label="RSS, all server processes")
+        if "peak_mb" in memory:
+            axes.plot(memory["peak_t"], memory["peak_mb"], "v", color="#cf222e", label="peak")
+            late = memory["peak_t"] > (xs[-1] + xs[0]) / 2  # label on the inner side
+            axes.annotate(
+                f"peak {memory['peak_mb']:g} MB",
+                (memory["peak_t"], memory["peak_mb"]),
+                textcoords="offset points",
+                xytext=(-6 if late else 6, -3),
+                ha="right" if late else "left",
+                fontsize=7,
+            )
+        if trend:
+            # Each half's Theil–Sen line: what the gate judged, not a smoothed guess.
+            colour = "#cf222e" if flagged else "#1a7f37"
+            for i, (x0, x1, y0, y1) in enumerate(trend["lines"]):
+                label = f"trend {trend['sustained_mb_per_min']:+g} MB/min" if i == 0 else None
+                axes.plot(
+                    [x0, x1], [y0, y1], color=colour, linestyle="--", linewidth=2.0, label=label
+                )
+        if flagged:
+            axes.text(
+                0.02,
+                0.9,
+                "GROWTH TREND",
+                transform=axes.transAxes,
+                color="#cf222e",
+                fontweight="bold",
+            )
+        # A flat curve must look flat: the y axis spans at least a tenth of the peak.
+        top, low = max(mbs), min(mbs)
+        margin = max(0.0, 0.1 * top - (top - low)) / 2 + 0.03 * top
+        axes.set_ylim(max(0.0, low - margin), top + margin)
+        axes.set(xlabel="seconds", ylabel="MB")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+
+    return svg_data_uri(draw)
+
+
+def memory_sections(summary: dict[str, Any], config: QualityConfig, suite: str) -> dict[str, str]:
+    """The RSS curve and its figures; the flag follows the growth gate's threshold."""
+    if not summary.get("samples"):
+        return {}
+    gate = gate_threshold(config, "server_memory_growth", "per_hour", suite)
+    limit = GROWTH_LIMIT if gate is None else gate
+    macros = template_environment().get_template("load.html").module
+    html = macros.memory(summary, memory_chart(summary, limit), limit, growing(summary, limit))  # type: ignore[attr-defined]
+    return {"Server memory (RSS)": str(html)}

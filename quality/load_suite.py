@@ -4,7 +4,10 @@ The command (``[tool.quality.suites.load] commands``) gets ``--output <dir>`` an
 caller's extra arguments (``nox -s load -- --users 40``). Measurements, k6-style:
 ``http_req_duration`` (P50/P95/P99 overall and per route), ``http_req_failed`` (error
 rate), ``http_reqs`` (share of the declared throughput reached in the steady state),
-``server_cpu`` and ``server_memory`` (average and peak, in % of cores and of the budget).
+``server_cpu`` and ``server_memory`` (average and peak, in % of cores and of the budget),
+``server_memory_growth`` (sustained RSS growth in % of the budget per hour, load/memory.py).
+That gate judges soak runs only (``--soak``; others leave it unjudged and say so), and
+a soak too short for a trend fails it with "no data".
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ LATENCY = {
     "avg": "avg_ms",
     "max": "max_ms",
 }
+GROWTH = "server_memory_growth"
 
 
 def _latencies(figures: dict[str, Any]) -> dict[str, float]:
@@ -75,7 +79,37 @@ def measurements(summary: dict[str, Any], suite: str, source: str) -> dict[str, 
                 source=source,
                 note=f"{server['samples']} samples over the steady state",
             )
+    memory = summary.get("memory") or {}
+    trend = memory.get("trend")
+    if not trend and summary["declared"].get("soak"):
+        # Still no data (a soak must measure a trend), but the gate says why there is none.
+        found[metric_key(GROWTH, tags)] = Measurement(
+            "%", source=source, note=memory.get("trend_note", "no memory figures")
+        )
+    if trend:
+        early, late = trend["halves_mb_per_min"]
+        found[metric_key(GROWTH, tags)] = Measurement(
+            "%",
+            {"per_hour": float(trend["sustained_budget_pct_per_h"])},
+            source=source,
+            note=f"% of the memory budget per hour: {trend['sustained_mb_per_min']:+g} MB/min, "
+            f"the smaller of the trend window's halves ({early:+g}, {late:+g}); "
+            f"{trend['growth_pct']:+g} % over {trend['from_s']:g}–{trend['to_s']:g} s",
+        )
     return found
+
+
+def not_judged(summary: dict[str, Any], suite: str) -> dict[str, str]:
+    """The growth gate judges soak runs only: a shorter run is still warming up.
+
+    Measured: RSS climbs steeply for the first ~3 minutes of the CI load, so a 3- or 5-minute
+    run would go red on its warm-up. Its trend is still shown in the report.
+    """
+    if summary["declared"].get("soak"):
+        return {}
+    trend = (summary.get("memory") or {}).get("trend")
+    why = "its trend is shown, not gated" if trend else "too short for a trend"
+    return {metric_key(GROWTH, {"suite": suite}): f"not a soak run (--soak): {why}"}
 
 
 def run_load(config: QualityConfig, suite: Suite, extra_args: list[str]) -> SuiteOutcome:
@@ -104,5 +138,6 @@ def run_load(config: QualityConfig, suite: Suite, extra_args: list[str]) -> Suit
         if (out / name).exists():
             result.artefacts[label] = config.link(out / name)
     outcome.measurements = measurements(summary, suite.name, config.link(summary_file))
+    outcome.not_judged = not_judged(summary, suite.name)
     outcome.sections = load_sections(summary, config, suite.name, Path(config.link(out)))
     return outcome

@@ -15,3 +15,5 @@ class SuiteOutcome:
     coverage: dict[str, CoverageFigure] = field(default_factory=dict)
     modules: list[ModuleCoverage] = field(default_factory=list)
     sections: dict[str, str] = field(default_factory=dict)  # report section title -> HTML
+    # gate key -> why this run does not judge it (memory growth outside a soak run)
+    not_judged: dict[str, str] = field(default_factory=dict)

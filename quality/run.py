@@ -19,7 +19,7 @@ from rich.table import Table
 
 from quality import coverage_data, history, new_code
 from quality.config import ConfigError, QualityConfig, load
-from quality.gates import Measurement, evaluate_all
+from quality.gates import GateSpec, Measurement, evaluate_all
 from quality.model import GateResult, RunSummary
 from quality.outcome import SuiteOutcome
 from quality.suites import run_suite
@@ -88,6 +88,21 @@ def gate_table(gates: list[GateResult]) -> Table:
     return table
 
 
+def gates_to_judge(config: QualityConfig, outcomes: list[SuiteOutcome]) -> list[GateSpec]:
+    """The declared gates, less those of suites left out and those a suite could not judge.
+
+    Both are left out rather than failing with no data: a suite the caller skipped, or a
+    gate the suite's run does not judge by design (memory growth in a load run that is not
+    a soak), which the suite names with its reason; everything else without data still fails.
+    """
+    skipped = {s.name for s in config.suites} - {o.result.name for o in outcomes}
+    specs = [spec for spec in config.gates if dict(spec.tags).get("suite") not in skipped]
+    if skipped & {"unit", "integration"}:
+        specs = [spec for spec in specs if dict(spec.tags).get("suite") != "new-code"]
+    not_judged = {key for outcome in outcomes for key in outcome.not_judged}
+    return [spec for spec in specs if spec.key not in not_judged]
+
+
 def summarize(
     config: QualityConfig, outcomes: list[SuiteOutcome], started: datetime, elapsed: float
 ) -> RunSummary:
@@ -133,12 +148,7 @@ def summarize(
         )
     xml = coverage_data.xml_report(config, combined) if combined is not None else None
     measurements.update(new_code.measure(config, xml))
-    # Gates of suites the caller left out are not judged (rather than failing with no data).
-    skipped = {s.name for s in config.suites} - {o.result.name for o in outcomes}
-    specs = [spec for spec in config.gates if dict(spec.tags).get("suite") not in skipped]
-    if skipped & {"unit", "integration"}:
-        specs = [spec for spec in specs if dict(spec.tags).get("suite") != "new-code"]
-    summary.gates = evaluate_all(specs, measurements)
+    summary.gates = evaluate_all(gates_to_judge(config, outcomes), measurements)
     summary.least_covered = sorted(modules, key=lambda m: (m.percent, -m.missing_lines))[:10]
     summary.omitted = coverage_data.omitted_patterns(config)
     summary.pragma_no_cover = coverage_data.count_pragmas(config)
@@ -190,6 +200,9 @@ def execute(config: QualityConfig, names: list[str], extra: list[str]) -> int:
     files = write_report(summary, out, sections)
     history.append(config.history_file, summary)
     console.print(gate_table(summary.gates))
+    for outcome in outcomes:
+        for key, why in outcome.not_judged.items():
+            console.print(f"[yellow]not judged:[/] {key} — {why}")
     for line in summary.regressions:
         console.print(f"[yellow]regression:[/] {line}")
     for suite in summary.suites:

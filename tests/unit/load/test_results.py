@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,16 @@ def test_samples_outside_the_window_do_not_count() -> None:
     samples = [sample(0, 0.0, 50), sample(1, 1.0, 50), sample(2, 1.1, 50), sample(3, 1.2, 50)]
     assert server_figures(samples, DECLARED, window=(T0 + 1, T0 + 3))["cpu_avg_pct"] == 10.0
     assert server_figures(samples[:1], DECLARED, window=None) == {"samples": 1}
+
+
+def test_every_run_gets_its_memory_figures_and_a_soak_is_marked(locust_files: Path) -> None:
+    samples = [sample(t, 0.1 * t, 50 + (30 if t == 1 else 0)) for t in range(12)]
+    summary = summarize(locust_files, samples, replace(DECLARED, soak=True), started=T0)
+    assert summary["declared"]["soak"] is True
+    memory = summary["memory"]
+    assert (memory["peak_mb"], memory["peak_t"]) == (80.0, 1.0)  # the ramp-up counts for the peak
+    assert (memory["start_mb"], memory["end_mb"]) == (50.0, 50.0)
+    assert memory["trend"] is None  # 8 s of steady state: all warm-up
 
 
 def test_each_sample_carries_its_cpu_and_memory_share(locust_files: Path) -> None:

@@ -43,6 +43,18 @@ def test_options_default_to_the_declared_load_and_can_be_overridden() -> None:
     assert (args.articles, args.orders) == (800, 10)
 
 
+def test_a_soak_is_the_declared_load_for_longer_and_replaces_the_duration() -> None:
+    args = run.parser({"users": 20, "duration": "60s"}).parse_args(["--soak", "10m"])
+    assert (args.soak, args.duration, args.users) == (600, 600, 20)
+    assert "--run-time 600s" in " ".join(run.locust_argv(args, "http://x", Path("/out/locust")))
+    assert run.parser({"duration": "60s"}).parse_args([]).soak is None
+
+
+def test_a_soak_and_a_duration_cannot_both_be_given() -> None:
+    with pytest.raises(SystemExit):
+        run.parser({}).parse_args(["--soak", "10m", "--duration", "5m"])
+
+
 def test_locust_gets_the_declared_load_and_its_processes() -> None:
     args = run.parser({}).parse_args(
         ["--users", "8", "--rate-per-user", "2", "--duration", "30s", "--processes", "2"]
