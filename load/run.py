@@ -23,9 +23,11 @@ import subprocess
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from erp.db import normalize_url
 from load import profile, volume
 from load.results import DeclaredLoad, summarize
 from load.sampler import Sample, ServerSampler
@@ -111,6 +113,11 @@ def parser(defaults: dict[str, Any]) -> argparse.ArgumentParser:
         "--profile",
         action="store_true",
         help=f"record the server with py-spy into {profile.SPEEDSCOPE}; list the hottest functions",
+    )
+    p.add_argument(
+        "--postgres-url",
+        help="run the ERP on a throwaway database on this PostgreSQL server, seeded with the "
+        "same volume (slower to seed; PostgreSQL's own CPU is not in the server figures)",
     )
     p.add_argument("--locust", default=os.environ.get("VALEO_LOCUST") or shutil.which("locust"))
     p.add_argument("--output", type=Path, default=ROOT / "reports" / "latest" / "load")
@@ -219,21 +226,27 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     )
     (out / "server").mkdir(parents=True, exist_ok=True)
     seeding = time.monotonic()
-    template = volume.template(
-        config,
-        volume.Volume(args.customers, args.articles, args.orders),
-        config.reports_dir / "cache",
-        out / "server" / "seed.log",
-    )
+    seeded = volume.Volume(args.customers, args.articles, args.orders)
+    if args.postgres_url:
+        # No template on PostgreSQL: the live server migrates and seeds its own database.
+        config = replace(
+            config, app=replace(config.app, seed=(*config.app.seed, *seeded.seed_args()))
+        )
+        admin_url = normalize_url(args.postgres_url)
+        database: dict[str, Any] = {"seed": True, "postgres_admin_url": admin_url}
+    else:
+        template = volume.template(
+            config, seeded, config.reports_dir / "cache", out / "server" / "seed.log"
+        )
+        database = {"seed": False, "database_template": template}
     seeded_s = round(time.monotonic() - seeding, 1)
     with LiveServer(
         config,
         out / "server",
-        seed=False,
-        database_template=template,
         cpus=server_cpus,
         serve_args=("--workers", str(args.workers)),
         ready_timeout=60,
+        **database,
     ) as server:
         assert server.process is not None
         with (
@@ -245,6 +258,7 @@ def execute(args: argparse.Namespace) -> dict[str, Any]:
     write_samples(samples, out / "samples.csv", started)
     summary = summarize(out / "locust", samples, declared, started)
     summary["seed_s"] = seeded_s
+    summary["database"] = "postgresql" if args.postgres_url else "sqlite"
     if args.profile:
         summary["profile"] = profile.summarize(out / profile.SPEEDSCOPE)
     return summary
