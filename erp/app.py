@@ -30,6 +30,10 @@ from erp.purchasing.router import router as purchasing_router
 from erp.routes import flatten
 from erp.sales.router import router as sales_router
 from erp.stock.router import router as stock_router
+from erp.telemetry.context import RequestContextMiddleware
+from erp.telemetry.metrics import install_metrics
+from erp.telemetry.metrics_core import release_process_metrics
+from erp.telemetry.sentry import close_sentry, init_sentry
 from erp.web import admin as web_admin
 from erp.web import crm as web_crm
 from erp.web import fibu as web_fibu
@@ -75,12 +79,15 @@ def build_services(settings: Settings) -> Services:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ERP: API under /api/v1, web pages at /, health under /health."""
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    init_sentry(settings)  # before the app is built: the SDK hooks into Starlette's classes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.services.database.dispose()
+        release_process_metrics()  # this worker's live gauges leave the shared metrics
+        close_sentry()  # send what is queued before the worker exits
 
     app = FastAPI(
         title="Valeo ERP",
@@ -110,8 +117,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"
     )
+    install_metrics(app, app.state.services.database)
     flatten(app)
     install_openapi(app)
     if settings.faults:  # Settings allow this only in the test environment
         app.add_middleware(FaultMiddleware, faults=parse_faults(settings.faults))
+    # Outermost: the request id, the access log line and the duration cover everything inside.
+    app.add_middleware(RequestContextMiddleware)
     return app

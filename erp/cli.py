@@ -21,6 +21,8 @@ from erp.auth.passwords import PasswordHasher
 from erp.config import Environment, Settings
 from erp.db import Database
 from erp.errors import DomainError
+from erp.logs import configure_logging
+from erp.telemetry.metrics_core import metrics_directory
 
 console = Console(stderr=True)
 
@@ -88,16 +90,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.database_url is None and not args.no_migrate:
         migrate.upgrade(settings.effective_database_url)
     settings.effective_secret_key  # noqa: B018  (create the key once, before workers fork)
-    uvicorn.run(
-        "erp.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers if not args.reload else None,
-        reload=args.reload,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-    )
+    workers = args.workers if not args.reload else None
+    configure_logging(settings.log_level, settings.log_format)  # the supervising process's
+    # Several workers: /metrics sums every worker's figures (PROMETHEUS_MULTIPROC_DIR, set
+    # here before uvicorn spawns them unless the operator has).
+    with metrics_directory(workers or 1):
+        uvicorn.run(
+            "erp.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+            reload=args.reload,
+            log_level=settings.log_level.lower(),
+            # Our JSON lines for uvicorn's messages too (erp.logs), and our own request line
+            # (route template, user, request id) instead of uvicorn's access log.
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
     return 0
 
 

@@ -6,7 +6,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +51,24 @@ class Settings(BaseSettings):
         default=None, description="Redis for cached figures (shared by workers); else in-process"
     )
     cache_mb: int = Field(default=16, ge=1, description="in-process figure cache, in MB")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one object per line (machines); text: for people"
+    )
+    commit: str | None = Field(
+        default=None, description="the build's commit; default: read from the source checkout"
+    )
+    sentry_dsn: str | None = Field(
+        default=None, repr=False, description="error tracking on when set (server and pages)"
+    )
+    sentry_browser_dsn: str | None = Field(
+        default=None, repr=False, description="DSN for the pages' browser SDK; default sentry_dsn"
+    )
+    sentry_environment: str | None = Field(default=None, description="default: environment")
+    sentry_release: str | None = Field(default=None, description="default: valeo@version+commit")
+    sentry_sample_rate: float = Field(default=1.0, ge=0, le=1, description="share of errors sent")
+    sentry_traces_sample_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of requests traced (performance)"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_development(self) -> Self:

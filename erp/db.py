@@ -62,6 +62,11 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Bound values (password hashes, session tokens, customer data) never appear in the text of
+# a database error, which is logged: ``hide_parameters`` on every engine.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def create_db_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
@@ -73,11 +78,21 @@ def create_db_engine(url: str) -> Engine:
             # up to 40 in bursts (uvicorn's request threads). Not 40 kept: each connection
             # fills its own page cache, and a 10-minute soak grew by 135 MB with them.
             pool = {"pool_size": 10, "max_overflow": 30}
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, hide_parameters=True, **pool
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A server that does not answer fails a request in seconds (psycopg waits 130 s by default).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 class Database:

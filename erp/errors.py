@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from erp.logs import request_id_var
 from erp.routes import allowed_methods
 
 log = logging.getLogger(__name__)
@@ -159,4 +160,7 @@ def install_problem_handlers(app: FastAPI, html_renderer: Any | None = None) -> 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return respond(request, http_problem(500, "An unexpected error occurred."), None)
+        # Starlette answers this one outside the app's middleware: name the request here.
+        request_id = request_id_var.get()
+        headers = {"X-Request-ID": request_id} if request_id else None
+        return respond(request, http_problem(500, "An unexpected error occurred."), headers)

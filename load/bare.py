@@ -6,6 +6,8 @@ proxy headers — is the ERP's, now and after any change to it; the ratio ERP ÷
 measures the ERP's own work, not a different server set-up.
 
 ``python -m load.bare --port 8001`` (the options of ``python -m erp serve``).
+``python -m load.bare --app erp-without-telemetry …`` serves the ERP itself without its
+telemetry middleware (request ids and log lines, metrics): the yardstick for their overhead.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fastapi import FastAPI
 from erp import cli
 
 PATH = "/hello"
-APP = "load.bare:create_app"
+APPS = {"bare": "load.bare:create_app", "erp-without-telemetry": "load.bare:erp_without_telemetry"}
 
 
 def create_app() -> FastAPI:
@@ -34,15 +36,32 @@ def create_app() -> FastAPI:
     return app
 
 
+def erp_without_telemetry() -> FastAPI:
+    """The ERP as ``erp.app.create_app`` builds it, less the telemetry middleware."""
+    from erp.app import create_app as create_erp
+    from erp.telemetry import TELEMETRY_MIDDLEWARE
+
+    app = create_erp()
+    kept = [m for m in app.user_middleware if m.cls not in TELEMETRY_MIDDLEWARE]
+    if len(kept) != len(app.user_middleware) - len(TELEMETRY_MIDDLEWARE):
+        raise RuntimeError("the ERP's telemetry middleware were not all found to remove")
+    app.user_middleware[:] = kept
+    return app
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    name = "bare"
+    if args[:1] == ["--app"]:
+        name, args = args[1], args[2:]
     serve = uvicorn.run
 
-    def serve_bare(_app: Any, **settings: Any) -> None:
-        serve(APP, **{**settings, "factory": True})
+    def serve_swapped(_app: Any, **settings: Any) -> None:
+        serve(APPS[name], **{**settings, "factory": True})
 
-    # --no-migrate: there is no database to migrate; the app factory is the only difference.
-    with mock.patch.object(uvicorn, "run", serve_bare):
-        return cli.main(["serve", "--no-migrate", *(sys.argv[1:] if argv is None else argv)])
+    # --no-migrate: the database (if any) is prepared; the app factory is the only difference.
+    with mock.patch.object(uvicorn, "run", serve_swapped):
+        return cli.main(["serve", "--no-migrate", *args])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ app from ``load.bare``. After a warm-up, wrk measures them alternately (bare, ER
 requests per second over the rounds. Figures are printed and written to ``--output``; they are
 not judged. Exit codes: 0 measured, 1 a measurement saw errors or non-2xx responses (its
 throughput means nothing), 2 the run could not take place.
+
+``--yardstick erp-without-telemetry`` measures the same ERP endpoint against the ERP without
+its telemetry middleware (request log lines, metrics), on a copy of the same database; the
+difference in time per request is their overhead.
 """
 
 from __future__ import annotations
@@ -124,6 +128,17 @@ def bare_server(workdir: Path, cpus: frozenset[int] | None) -> LiveServer:
     return LiveServer(replace(config, app=app), workdir, seed=False, cpus=cpus)
 
 
+def yardstick_server(
+    args: argparse.Namespace, workdir: Path, cpus: frozenset[int] | None
+) -> LiveServer:
+    if args.yardstick == "bare":
+        return bare_server(workdir, cpus)
+    server = live.erp_server(args, workdir, cpus)
+    serve = ("python", "-m", "load.bare", "--app", args.yardstick)
+    server.config = replace(server.config, app=replace(server.config.app, serve=serve))
+    return server
+
+
 def preflight(url: str, headers: dict[str, str]) -> None:
     """One request first: a redirect or an error would otherwise be measured as throughput
     (wrk counts only statuses ≥ 400 as errors)."""
@@ -136,26 +151,34 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     server_cpus, wrk_cpus = live.server_cores()
     work = args.output.parent
     erp = live.erp_server(args, work / "erp", server_cpus)
-    yardstick = bare_server(work / "bare", server_cpus)
+    yardstick = yardstick_server(args, work / args.yardstick, server_cpus)
     with contextlib.ExitStack() as running:
         running.callback(erp.stop)  # stopping a server that never started does nothing
         running.callback(yardstick.stop)
         with ThreadPoolExecutor(2) as starting:  # both start in the time of the slower one
             for started in [starting.submit(erp.start), starting.submit(yardstick.start)]:
                 started.result()
-        with httpx.Client(base_url=erp.url, timeout=30) as client:
-            headers = live.login(client, args.role)
-        paths = {"bare": bare.PATH, "erp": args.path}
-        urls = {"bare": yardstick.url + bare.PATH, "erp": erp.url + args.path}
-        for url in urls.values():
-            preflight(url, headers)
+        headers: dict[str, dict[str, str]] = {}
+        for name, server in ((args.yardstick, yardstick), ("erp", erp)):
+            if name == "bare":
+                headers[name] = {}  # the bare app ignores them; wrk sends the ERP's to both
+                continue
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                headers[name] = live.login(client, args.role)
+        headers["bare"] = headers["erp"]
+        yardstick_path = bare.PATH if args.yardstick == "bare" else args.path
+        paths = {args.yardstick: yardstick_path, "erp": args.path}
+        urls = {args.yardstick: yardstick.url + yardstick_path, "erp": erp.url + args.path}
+        for name, url in urls.items():
+            preflight(url, headers[name])
         warmup = {
-            name: run_wrk(args, url, headers, args.warmup, wrk_cpus) for name, url in urls.items()
+            name: run_wrk(args, url, headers[name], args.warmup, wrk_cpus)
+            for name, url in urls.items()
         }
-        rounds: dict[str, list[WrkResult]] = {"bare": [], "erp": []}
+        rounds: dict[str, list[WrkResult]] = {name: [] for name in urls}
         for _ in range(args.rounds):
             for name, url in urls.items():
-                rounds[name].append(run_wrk(args, url, headers, args.seconds, wrk_cpus))
+                rounds[name].append(run_wrk(args, url, headers[name], args.seconds, wrk_cpus))
     return report(args, paths, warmup, rounds, server_cpus, wrk_cpus)
 
 
@@ -180,8 +203,10 @@ def report(
             "median_rps": median[name],
             "rounds": [asdict(r) for r in results],
         }
+    base = median[args.yardstick]
     return {
         "tool": "load.bench",
+        "yardstick": args.yardstick,
         "database": args.database,
         "volume": {"customers": args.customers, "articles": args.articles, "orders": args.orders},
         "wrk": {"threads": args.threads, "connections": args.connections, "seconds": args.seconds},
@@ -191,8 +216,12 @@ def report(
             "wrk": sorted(wrk_cpus) if wrk_cpus else None,
         },
         "endpoints": endpoints,
-        "ratio": round(median["erp"] / median["bare"], 4) if median["bare"] else None,
-        "ratio_of": "median requests/s over the rounds, ERP ÷ bare",
+        "ratio": round(median["erp"] / base, 4) if base else None,
+        "ratio_of": f"median requests/s over the rounds, ERP ÷ {args.yardstick}",
+        # On one saturated core, time per request is CPU per request: the ERP's extra work.
+        "extra_us_per_request": (
+            round(1e6 / median["erp"] - 1e6 / base, 1) if base and median["erp"] else None
+        ),
         "problems": problems,
         "ok": not problems,
     }
@@ -208,11 +237,14 @@ def print_table(summary: dict[str, Any]) -> None:
                 f"{label:<40} {i:>5} {r['requests_per_s']:>9.1f} "
                 f"{latency.get('50', 0):>8.2f} {latency.get('99', 0):>8.2f}"
             )
-    bare_rps = summary["endpoints"]["bare"]["median_rps"]
+    yardstick = summary["yardstick"]
+    base_rps = summary["endpoints"][yardstick]["median_rps"]
     erp_rps = summary["endpoints"]["erp"]["median_rps"]
+    label = "ERP/bare" if yardstick == "bare" else f"ERP/{yardstick}"
     print(
-        f"median req/s: bare {bare_rps:.1f}, ERP {erp_rps:.1f}; "
-        f"ratio ERP/bare {summary['ratio']} (median of {summary['rounds']} rounds each)"
+        f"median req/s: {yardstick} {base_rps:.1f}, ERP {erp_rps:.1f}; "
+        f"ratio {label} {summary['ratio']} (median of {summary['rounds']} rounds each); "
+        f"the ERP's extra time per request {summary['extra_us_per_request']} µs"
     )
     for problem in summary["problems"]:
         print(f"ERROR: {problem} — that throughput is not a valid figure", file=sys.stderr)
@@ -228,6 +260,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--wrk", default=shutil.which("wrk"))
+    p.add_argument(
+        "--yardstick",
+        choices=sorted(bare.APPS),
+        default="bare",
+        help="what the ERP is measured against (erp-without-telemetry: the middleware's cost)",
+    )
     live.add_server_options(p)
     p.add_argument("--output", type=Path, default=ROOT / "reports/latest/bench/bench.json")
     return p

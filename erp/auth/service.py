@@ -18,6 +18,7 @@ from erp.auth.models import AuthSession, LoginThrottle, Role, SessionKind, User,
 from erp.auth.passwords import PasswordHasher, check_policy
 from erp.db import Database
 from erp.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthorized
+from erp.telemetry.metrics_core import LOGIN_FAILURES, count_on_commit
 from erp.timeutil import utcnow
 
 
@@ -133,6 +134,7 @@ def login(
     with database.transaction() as session:
         record = session.get(LoginThrottle, email)
         if record is not None and record.locked_until is not None and record.locked_until > now:
+            LOGIN_FAILURES.labels("throttled").inc()  # nothing to commit: refused as it is
             raise LoginThrottled(
                 "too many failed logins for this account; try again later",
                 retry_after_seconds=(record.locked_until - now).total_seconds(),
@@ -163,6 +165,7 @@ def _count_failure(
     elif now - record.window_started_at > policy.lockout:
         record.failures, record.window_started_at, record.locked_until = 0, now, None
     record.failures += 1
+    count_on_commit(session, LOGIN_FAILURES.labels("invalid_credentials"))
     if record.failures >= policy.max_failures:
         record.locked_until = now + policy.lockout
 

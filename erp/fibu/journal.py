@@ -20,6 +20,7 @@ from erp.fibu.models import EntryStatus, JournalEntry, JournalLine, TaxCode
 from erp.fibu.service import InvalidAccount, bookable_account, open_period_for
 from erp.money import ZERO
 from erp.sequences import next_number
+from erp.telemetry.metrics_core import JOURNAL_POSTINGS, count_on_commit
 from erp.timeutil import business_date, utcnow
 
 JOURNAL_NUMBERS = (1, 999_999_999)
@@ -188,6 +189,7 @@ def post_entry(session: Session, *, entry_id: int, actor: User) -> JournalEntry:
     )
     entry.status, entry.posted_at, entry.posted_by_id = EntryStatus.posted, utcnow(), actor.id
     session.flush()
+    count_on_commit(session, JOURNAL_POSTINGS)
     audit.record(
         session,
         entity="journal_entry",

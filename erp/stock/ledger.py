@@ -32,6 +32,7 @@ from erp.money import ZERO
 from erp.stock import rules
 from erp.stock.models import Article, MovementKind, StockLevel, StockMovement
 from erp.stock.service import get_article, get_warehouse
+from erp.telemetry.metrics_core import STOCK_MOVEMENTS, count_on_commit
 
 # Test-only: called between the level write and the ledger write, to inject a failure there.
 _after_level_write: Callable[[], None] | None = None
@@ -192,6 +193,7 @@ def _append(
     )
     session.add(movement)
     session.flush()
+    count_on_commit(session, STOCK_MOVEMENTS.labels(kind))
     return movement
 
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from erp import __version__
 from erp.auth.models import Role, User
 from erp.deps import get_services
+from erp.telemetry.sentry import browser_config
 from erp.web.security import CSRF_FIELD, csrf_token, store_csrf_cookie
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -71,6 +72,7 @@ def render(
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request, services),
         "version": __version__,
+        "sentry": browser_config(services.settings),  # None: no browser SDK on the page
         "errors": {},
         "values": {},
         **(context or {}),

@@ -112,3 +112,33 @@ def test_flows_on_a_throwaway_postgres_database(tmp_path: Path) -> None:
     )
     assert code == 0, log[-3000:]
     check_flows(read(output), log)
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)"
+)
+def test_bench_measures_the_telemetry_overhead(tmp_path: Path, template_cache: Path) -> None:
+    output = tmp_path / "bench.json"
+    code, log = run_tool(
+        "load.bench",
+        *("--seconds", "2", "--rounds", "1", "--warmup", "1"),
+        *("--yardstick", "erp-without-telemetry"),
+        *("--cache", str(template_cache), "--output", str(output)),
+    )
+    assert code == 0, log[-3000:]
+    figures = read(output)
+    assert figures["ok"] is True
+    assert figures["yardstick"] == "erp-without-telemetry"
+    endpoints = figures["endpoints"]
+    assert endpoints["erp-without-telemetry"]["path"] == endpoints["erp"]["path"]
+    for name in ("erp-without-telemetry", "erp"):
+        (measured,) = endpoints[name]["rounds"]
+        assert measured["requests_per_s"] > 0
+        assert measured["non_2xx"] == 0
+    assert isinstance(figures["extra_us_per_request"], float)
+    assert "ratio ERP/erp-without-telemetry" in log
+    # the yardstick really ran without the request log: no request lines in its server log
+    yardstick_log = (tmp_path / "erp-without-telemetry" / "server.log").read_text()
+    erp_log = (tmp_path / "erp" / "server.log").read_text()
+    assert '"event": "request"' in erp_log
+    assert '"event": "request"' not in yardstick_log
