@@ -19,6 +19,7 @@ from erp.auth.passwords import PasswordHasher, check_policy
 from erp.db import Database
 from erp.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthorized
 from erp.telemetry.metrics_core import LOGIN_FAILURES, count_on_commit
+from erp.text_search import contains_any_case
 from erp.timeutil import utcnow
 
 
@@ -208,7 +209,7 @@ def list_users(
     if query:
         pattern = f"%{query.lower()}%"
         stmt = stmt.where(
-            func.lower(User.email).like(pattern) | func.lower(User.full_name).like(pattern)
+            contains_any_case(User.email, pattern) | contains_any_case(User.full_name, pattern)
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     users = session.scalars(stmt.order_by(User.email, User.id).limit(limit).offset(offset)).all()

@@ -16,6 +16,7 @@ from erp.crm.rules import normalize_vat_id, vat_id_problem
 from erp.errors import Conflict, DomainError, NotFound
 from erp.sales.models import SalesOrder
 from erp.sequences import next_number
+from erp.text_search import contains_any_case
 from erp.timeutil import utcnow
 
 DEBITOR_FIRST, DEBITOR_LAST = 10000, 69999  # SKR03 personal accounts for customers
@@ -178,8 +179,8 @@ def _filtered(stmt: AnySelect, shape: SearchShape) -> AnySelect:
         stmt = stmt.where(Customer.archived_at.is_(None))
     if has_query:
         conditions: list[ColumnElement[bool]] = [
-            func.lower(Customer.name).like(bindparam("pattern")),
-            func.lower(Customer.number).like(bindparam("pattern")),
+            contains_any_case(Customer.name, bindparam("pattern")),
+            contains_any_case(Customer.number, bindparam("pattern")),
         ]
         if by_debitor:
             conditions.append(Customer.debitor_account == bindparam("debitor"))
@@ -220,10 +221,10 @@ def search_customers(
 ) -> tuple[list[Customer], int]:
     """Customers by name, number or Debitor account, ordered by name then number."""
     shape, params = _search(query, city, include_archived)
-    rows = session.scalars(
-        _customers_statement(shape), {**params, "limit": limit, "offset": offset}
+    rows = list(
+        session.scalars(_customers_statement(shape), {**params, "limit": limit, "offset": offset})
     )
-    return list(rows), session.scalar(_count_statement(shape), params) or 0
+    return rows, _total(session, shape, params, limit, offset, len(rows))
 
 
 # What the API shows of a customer, read as plain rows: no ORM objects to build and track on
@@ -262,7 +263,22 @@ def customer_rows(
     shape, params = _search(query, city, include_archived)
     page = {**params, "limit": limit, "offset": offset}
     rows = session.execute(_rows_statement(shape), page).all()
-    return rows, session.scalar(_count_statement(shape), params) or 0
+    return rows, _total(session, shape, params, limit, offset, len(rows))
+
+
+def _total(
+    session: Session,
+    shape: SearchShape,
+    params: dict[str, Any],
+    limit: int,
+    offset: int,
+    found: int,
+) -> int:
+    """All matches: known from the page itself when it is not full (a narrow search, the last
+    page), else counted — a second scan of the table that narrow searches need not pay."""
+    if found < limit and (found or not offset):
+        return offset + found
+    return session.scalar(_count_statement(shape), params) or 0
 
 
 # Contacts -------------------------------------------------------------------------------

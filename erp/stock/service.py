@@ -18,6 +18,7 @@ from erp.auth.models import User
 from erp.errors import Conflict, DomainError, NotFound
 from erp.stock import rules
 from erp.stock.models import Article, StockMovement, Warehouse
+from erp.text_search import contains_any_case
 from erp.timeutil import utcnow
 
 ARTICLE_FIELDS = frozenset(
@@ -147,8 +148,8 @@ def list_articles(
     if query:
         pattern = f"%{query.lower()}%"
         conditions: list[ColumnElement[bool]] = [
-            func.lower(Article.sku).like(pattern),
-            func.lower(Article.name).like(pattern),
+            contains_any_case(Article.sku, pattern),
+            contains_any_case(Article.name, pattern),
         ]
         stmt = stmt.where(or_(*conditions))
     if active is not None:

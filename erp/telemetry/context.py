@@ -7,10 +7,11 @@ request (``erp.logs``). Nothing from headers, cookies, bodies or query strings i
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,13 +39,23 @@ def route_template(scope: Scope, root_path: str = "") -> str:
     return UNMATCHED
 
 
+# Generated ids: a random prefix per process and a counter — unique without a system call
+# per request (uuid4 reads /dev/urandom: ~1 % of the server's CPU under the declared load).
+_PREFIX = secrets.token_hex(6)
+_SEQUENCE = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PREFIX}{next(_SEQUENCE):08x}"
+
+
 def _incoming_id(scope: Scope) -> str:
     name: bytes
     value: bytes
     for name, value in scope["headers"]:
         if name == HEADER and ACCEPTED_ID.fullmatch(value):
             return value.decode("ascii")
-    return uuid.uuid4().hex
+    return new_request_id()
 
 
 class RequestContextMiddleware:

@@ -113,6 +113,24 @@ def test_search_by_name_number_debitor_and_city(db: Session, seller: User) -> No
     assert names() == ["Alpha GmbH", "beta KG"]  # ordered by name
 
 
+def test_the_total_is_exact_on_every_page_with_or_without_a_count(
+    db: Session, seller: User
+) -> None:
+    for i in range(7):
+        service.create_customer(db, actor=seller, values=customer_values(name=f"Seite {i}"))
+    for query in ("seite", "SEITE 3", "nirgends"):
+        expected = len(service.customer_rows(db, limit=100, offset=0, query=query)[0])
+        for limit in range(1, 9):
+            for offset in range(10):
+                rows, total = service.customer_rows(db, limit=limit, offset=offset, query=query)
+                assert total == expected, (query, limit, offset)
+                assert len(rows) == max(0, min(limit, expected - offset))
+                found, counted = service.search_customers(
+                    db, limit=limit, offset=offset, query=query
+                )
+                assert (len(found), counted) == (len(rows), total)
+
+
 def test_contacts_lifecycle(db: Session, seller: User, customer: Customer) -> None:
     contact = service.create_contact(
         db, customer_id=customer.id, actor=seller, values={"name": "Eva", "role": "Einkauf"}
