@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from erp import __version__
+from erp import __version__, heap
 from erp.auth.passwords import PasswordHasher
 from erp.auth.router import router as auth_router
 from erp.cache import build_cache
@@ -17,7 +18,7 @@ from erp.config import Settings
 from erp.crm.pipeline_router import router as pipeline_router
 from erp.crm.router import router as crm_router
 from erp.db import Database
-from erp.deps import Services
+from erp.deps import WRITE_GATE, Services
 from erp.errors import install_problem_handlers
 from erp.faults import FaultMiddleware, parse_faults
 from erp.fibu.report_router import router as fibu_report_router
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.services.database.is_sqlite:
+            setattr(app.state, WRITE_GATE, asyncio.Lock())  # erp.deps.write_turn
         yield
         app.state.services.database.dispose()
         release_process_metrics()  # this worker's live gauges leave the shared metrics
@@ -124,4 +127,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(FaultMiddleware, faults=parse_faults(settings.faults))
     # Outermost: the request id, the access log line and the duration cover everything inside.
     app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def create_server_app() -> FastAPI:
+    """The app as ``python -m erp serve`` runs it, in each worker: ``create_app`` in a
+    process that lives for hours, so its start-up heap is settled (erp.heap)."""
+    app = create_app()
+    heap.settle()
     return app

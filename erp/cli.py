@@ -96,7 +96,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # here before uvicorn spawns them unless the operator has).
     with metrics_directory(workers or 1):
         uvicorn.run(
-            "erp.app:create_app",
+            "erp.app:create_server_app",
             factory=True,
             host=args.host,
             port=args.port,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
-from starlette.routing import BaseRoute
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 _NOT_COPIED = frozenset({"self", "path", "endpoint", "dependency_overrides_provider"})
 
@@ -55,5 +58,24 @@ def flatten(app: FastAPI) -> None:
             arguments["generate_unique_id_function"] = app.router.generate_unique_id_function
         arguments["dependency_overrides_provider"] = app
         assert context.path is not None  # every API route has one
-        flat.append(APIRoute(context.path, route.endpoint, **arguments))
+        flat.append(FlatRoute(context.path, route.endpoint, **arguments))
     app.router.routes[:] = flat
+
+
+class FlatRoute(APIRoute):
+    """An API route that turns a path away by its literal prefix before anything else.
+
+    The router tries the routes in order until one matches: a page near the end of the table
+    paid ~180 regular expressions and FastAPI's per-route checks, 0.25–0.45 ms of CPU per
+    request here. A path that does not start with the route's text up to its first
+    parameter cannot match its (escaped, anchored) pattern, so the answer is the same.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.literal_prefix = self.path.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if not get_route_path(scope).startswith(self.literal_prefix):
+            return Match.NONE, {}
+        return super().matches(scope)

@@ -38,7 +38,7 @@ def create_app() -> FastAPI:
 
 def erp_without_telemetry() -> FastAPI:
     """The ERP as ``erp.app.create_app`` builds it, less the telemetry middleware."""
-    from erp.app import create_app as create_erp
+    from erp.app import create_server_app as create_erp
     from erp.telemetry import TELEMETRY_MIDDLEWARE
 
     app = create_erp()

@@ -129,20 +129,26 @@ def login(
     kind: SessionKind,
     lifetime: timedelta,
 ) -> IssuedSession:
-    """Verify credentials and open a session; failures count against the account."""
+    """Verify credentials and open a session; failures count against the account.
+
+    The password is checked outside any transaction: argon2 takes ~0.2–0.5 s, and inside a
+    write transaction it held SQLite's single write lock that long — every other write of the
+    process (an order confirmed, a payment booked) waited behind each login. The write
+    transaction afterwards re-reads what the check relied on and refuses if it changed.
+    """
     email = normalize_email(email)
     now = utcnow()
+    with database.transaction(write=False) as session:
+        _refuse_if_locked(session.get(LoginThrottle, email), now)
+        user = find_user_by_email(session, email=email)
+        checked_hash = user.password_hash if user is not None else None
+    verification = hasher.verify(password, checked_hash)
     with database.transaction() as session:
         record = session.get(LoginThrottle, email)
-        if record is not None and record.locked_until is not None and record.locked_until > now:
-            LOGIN_FAILURES.labels("throttled").inc()  # nothing to commit: refused as it is
-            raise LoginThrottled(
-                "too many failed logins for this account; try again later",
-                retry_after_seconds=(record.locked_until - now).total_seconds(),
-            )
+        _refuse_if_locked(record, now)  # other failures may have locked it meanwhile
         user = find_user_by_email(session, email=email)
-        verification = hasher.verify(password, user.password_hash if user else None)
-        if user is not None and verification.ok and user.is_active:
+        unchanged = user is not None and user.password_hash == checked_hash
+        if user is not None and unchanged and verification.ok and user.is_active:
             if record is not None:
                 session.delete(record)
             if verification.new_hash:
@@ -150,6 +156,15 @@ def login(
             return issue_session(session, user=user, kind=kind, lifetime=lifetime)
         _count_failure(session, record, email=email, now=now, policy=throttle)
     raise InvalidCredentials("e-mail or password is wrong, or the account is disabled")
+
+
+def _refuse_if_locked(record: LoginThrottle | None, now: datetime) -> None:
+    if record is not None and record.locked_until is not None and record.locked_until > now:
+        LOGIN_FAILURES.labels("throttled").inc()  # nothing to commit: refused as it is
+        raise LoginThrottled(
+            "too many failed logins for this account; try again later",
+            retry_after_seconds=(record.locked_until - now).total_seconds(),
+        )
 
 
 def _count_failure(

@@ -1,5 +1,6 @@
 """Identity rules, called directly as services on a temporary SQLite database."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from erp.auth import service
 from erp.auth.models import AuthSession, LoginThrottle, Role, SessionKind, User
+from erp.auth.passwords import Verification
 from erp.deps import Services
 from erp.errors import Conflict
 from erp.timeutil import utcnow
@@ -194,3 +196,46 @@ def test_user_list_is_paged_searchable_and_ordered(db: Session, services: Servic
     assert [u.email for u in users] == ["a@firma.test", "b@other.test"]
     users, total = service.list_users(db, limit=10, offset=0, query="FIRMA")
     assert (total, [u.email for u in users]) == (2, ["a@firma.test", "c@firma.test"])
+
+
+def _checking(services: Services, during_check: Callable[[], None]) -> None:
+    """Run ``during_check`` while the login's password check is under way."""
+    original = services.hasher.verify
+
+    def verify(password: str, stored_hash: str | None) -> Verification:
+        during_check()
+        return original(password, stored_hash)
+
+    object.__setattr__(services.hasher, "verify", verify)
+
+
+def test_the_password_is_checked_outside_any_transaction(services: Services) -> None:
+    """argon2 takes a fraction of a second: no database lock may be held meanwhile (SQLite has
+    one writer; a login holding it made every other write wait)."""
+    with services.database.transaction() as db:
+        register(db, services)
+    wrote: list[bool] = []
+
+    def another_write() -> None:
+        with services.database.transaction() as other:  # BEGIN IMMEDIATE on SQLite
+            other.execute(select(LoginThrottle).limit(1))
+        wrote.append(True)
+
+    _checking(services, another_write)
+    assert do_login(services, "anna@firma.test").token
+    assert wrote == [True]
+
+
+def test_a_password_changed_during_the_check_does_not_log_in(services: Services) -> None:
+    with services.database.transaction() as db:
+        register(db, services)
+
+    def change_password() -> None:
+        with services.database.transaction() as other:
+            user = service.find_user_by_email(other, email="anna@firma.test")
+            assert user is not None
+            user.password_hash = services.hasher.hash("a-new-secret-99")
+
+    _checking(services, change_password)
+    with pytest.raises(service.InvalidCredentials):
+        do_login(services, "anna@firma.test")  # checked against the hash it replaced

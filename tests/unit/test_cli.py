@@ -84,7 +84,7 @@ def test_serve_migrates_the_embedded_database_and_starts_uvicorn(
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr("erp.cli.uvicorn.run", lambda app, **kw: calls.append({"app": app, **kw}))
     assert cli.main(["serve", "--port", "8123", "--workers", "2"]) == 0
-    assert calls[0]["app"] == "erp.app:create_app"
+    assert calls[0]["app"] == "erp.app:create_server_app"
     assert calls[0]["factory"] is True
     assert (calls[0]["port"], calls[0]["workers"], calls[0]["host"]) == (8123, 2, "127.0.0.1")
     assert users(data_dir) == {}  # schema exists: the query worked
