@@ -28,7 +28,7 @@ from erp.health import router as health_router
 from erp.logs import configure_logging
 from erp.openapi import install_openapi, operation_id
 from erp.purchasing.router import router as purchasing_router
-from erp.routes import flatten
+from erp.routes import flatten, index_routes
 from erp.sales.router import router as sales_router
 from erp.stock.router import router as stock_router
 from erp.telemetry.context import RequestContextMiddleware
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.services.database.is_sqlite:
-            setattr(app.state, WRITE_GATE, asyncio.Lock())  # erp.deps.write_turn
+            setattr(app.state, WRITE_GATE, asyncio.Lock())  # erp.deps.get_db
         yield
         app.state.services.database.dispose()
         release_process_metrics()  # this worker's live gauges leave the shared metrics
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_metrics(app, app.state.services.database)
     flatten(app)
     install_openapi(app)
+    index_routes(app)
     if settings.faults:  # Settings allow this only in the test environment
         app.add_middleware(FaultMiddleware, faults=parse_faults(settings.faults))
     # Outermost: the request id, the access log line and the duration cover everything inside.
