@@ -59,7 +59,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Connection) -> None:
     mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    # Straight to the driver: through SQLAlchemy's execution path the BEGIN cost as much as
+    # a query (~0.1 ms of CPU here, once per request).
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a connection being begun is open
+    driver.execute(f"BEGIN {mode}")
 
 
 # Bound values (password hashes, session tokens, customer data) never appear in the text of
