@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, String, select
+from sqlalchemy import CheckConstraint, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from erp.db import Base
@@ -29,11 +29,32 @@ class NumberRange(Base):
     last_value: Mapped[int]
 
 
+# Built once: the draw runs for every document, and a prebuilt statement skips SQLAlchemy's
+# statement construction and cache-key work. One conditional UPDATE … RETURNING both locks the
+# row and draws; "evaluate" keeps a NumberRange already in the session in step, as before.
+_DRAW = (
+    update(NumberRange)
+    .where(NumberRange.name == bindparam("range"), NumberRange.next_value <= NumberRange.last_value)
+    .values(next_value=NumberRange.next_value + 1)
+    .returning(NumberRange.next_value)
+    .execution_options(synchronize_session="evaluate")
+)
+# populate_existing: _DRAW does not refresh a NumberRange already in the session.
+_RANGE = (
+    select(NumberRange)
+    .where(NumberRange.name == bindparam("range"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def next_number(session: Session, name: str, *, first: int, last: int) -> int:
     """Draw the next number of range ``name`` (created on first use as ``first``..``last``)."""
-    number_range = session.scalar(
-        select(NumberRange).where(NumberRange.name == name).with_for_update()
-    )
+    drawn = session.execute(_DRAW, {"range": name}).scalar_one_or_none()
+    if drawn is not None:
+        return int(drawn) - 1
+    # Not drawn: the range is new or exhausted (rare; the row lock as before).
+    number_range = session.scalar(_RANGE, {"range": name})
     if number_range is None:
         number_range = NumberRange(name=name, next_value=first, last_value=last)
         session.add(number_range)

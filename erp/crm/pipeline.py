@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from erp import audit
 from erp.auth.models import User
 from erp.crm import rules
-from erp.crm.models import Activity, Opportunity, Stage
+from erp.crm.models import Activity, Customer, Opportunity, Stage
 from erp.crm.service import active_customer, archive_record, update_record
 from erp.errors import Conflict, DomainError, NotFound
 from erp.money import ZERO, round_cents
@@ -180,19 +181,78 @@ def list_opportunities(
     return list(rows), total
 
 
-def pipeline_summary(session: Session) -> list[tuple[Stage, int, Decimal, Decimal]]:
+SummaryRow = tuple[Stage, int, Decimal, Decimal]
+# Built once with bind parameters, as the pages' reads below.
+SUMMARY_ROWS = select(
+    Opportunity.stage, Opportunity.expected_revenue, Opportunity.probability
+).where(Opportunity.archived_at.is_(None))
+
+
+def pipeline_summary(session: Session) -> list[SummaryRow]:
     """Per stage: count, expected revenue and probability-weighted revenue (rounded once)."""
-    rows = session.execute(
-        select(Opportunity.stage, Opportunity.expected_revenue, Opportunity.probability).where(
-            Opportunity.archived_at.is_(None)
-        )
-    ).all()
+    return summarize(session.execute(SUMMARY_ROWS).all())
+
+
+def summarize(rows: Iterable[Any]) -> list[SummaryRow]:
+    """``pipeline_summary`` of rows with ``stage``, ``expected_revenue`` and ``probability``
+    (all live opportunities)."""
+    items: dict[Stage, list[tuple[Decimal, int]]] = {stage: [] for stage in Stage}
+    for row in rows:
+        items[row.stage].append((row.expected_revenue, row.probability))
     summary = []
-    for stage in Stage:
-        items = [(revenue, probability) for s, revenue, probability in rows if s is stage]
-        revenue = round_cents(sum((r for r, _ in items), ZERO))
-        summary.append((stage, len(items), revenue, rules.weighted_total(items)))
+    for stage, found in items.items():
+        revenue = round_cents(sum((r for r, _ in found), ZERO))
+        summary.append((stage, len(found), revenue, rules.weighted_total(found)))
     return summary
+
+
+# What the pages show of opportunities and activities: plain rows (no ORM objects to build and
+# track), read with statements built once with bind parameters (building a statement and its
+# cache key per call cost as much as running it), without the count the pages do not show.
+OPPORTUNITY_ORDER = (Opportunity.close_date.is_(None), Opportunity.close_date, Opportunity.id)
+BOARD = (
+    select(
+        Opportunity.id,
+        Opportunity.customer_id,
+        Customer.name.label("customer_name"),
+        Opportunity.title,
+        Opportunity.stage,
+        Opportunity.probability,
+        Opportunity.expected_revenue,
+        Opportunity.close_date,
+    )
+    .outerjoin(Customer, Customer.id == Opportunity.customer_id)
+    .where(Opportunity.archived_at.is_(None))
+    .order_by(*OPPORTUNITY_ORDER)
+    .limit(bindparam("limit"))
+)
+CUSTOMER_OPPORTUNITIES = (
+    select(
+        Opportunity.id,
+        Opportunity.title,
+        Opportunity.stage,
+        Opportunity.lost_reason,
+        Opportunity.probability,
+        Opportunity.expected_revenue,
+        Opportunity.close_date,
+    )
+    .where(Opportunity.customer_id == bindparam("customer_id"), Opportunity.archived_at.is_(None))
+    .order_by(*OPPORTUNITY_ORDER)
+    .limit(bindparam("limit"))
+)
+
+
+def board_rows(session: Session, *, limit: int) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The live opportunities as ``list_opportunities`` orders them, with the customer's name."""
+    return session.execute(BOARD, {"limit": limit}).all()
+
+
+def customer_opportunity_rows(
+    session: Session, *, customer_id: int, limit: int
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """A customer's live opportunities as ``list_opportunities`` orders them."""
+    params = {"customer_id": customer_id, "limit": limit}
+    return session.execute(CUSTOMER_OPPORTUNITIES, params).all()
 
 
 # Activities -----------------------------------------------------------------------------
@@ -281,6 +341,52 @@ def list_activities(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     order = (Activity.due_date.is_(None), Activity.due_date, Activity.id)
     return list(session.scalars(stmt.order_by(*order).limit(limit).offset(offset))), total
+
+
+ACTIVITY_ORDER = (Activity.due_date.is_(None), Activity.due_date, Activity.id)
+CUSTOMER_ACTIVITIES = (
+    select(Activity.id, Activity.kind, Activity.subject, Activity.due_date, Activity.done)
+    .where(Activity.customer_id == bindparam("customer_id"), Activity.archived_at.is_(None))
+    .order_by(*ACTIVITY_ORDER)
+    .limit(bindparam("limit"))
+)
+# The total comes with the page (a window over all matches): one query instead of two.
+OPEN_ACTIVITIES_OF_OWNER = (
+    select(
+        Activity.id,
+        Activity.kind,
+        Activity.subject,
+        Activity.due_date,
+        Activity.customer_id,
+        Customer.name.label("customer_name"),
+        func.count().over().label("total"),
+    )
+    .outerjoin(Customer, Customer.id == Activity.customer_id)
+    .where(
+        Activity.owner_id == bindparam("owner_id"),
+        Activity.done.is_(False),
+        Activity.archived_at.is_(None),
+    )
+    .order_by(*ACTIVITY_ORDER)
+    .limit(bindparam("limit"))
+)
+
+
+def customer_activity_rows(
+    session: Session, *, customer_id: int, limit: int
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """A customer's live activities as ``list_activities`` orders them."""
+    params = {"customer_id": customer_id, "limit": limit}
+    return session.execute(CUSTOMER_ACTIVITIES, params).all()
+
+
+def open_activity_rows(
+    session: Session, *, owner_id: int, limit: int
+) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+    """An owner's first open activities (as ``list_activities`` orders them), with the
+    customer's name, and how many are open in all."""
+    rows = session.execute(OPEN_ACTIVITIES_OF_OWNER, {"owner_id": owner_id, "limit": limit}).all()
+    return rows, int(rows[0].total) if rows else 0
 
 
 def overdue(activity: Activity, today: date) -> bool:

@@ -77,19 +77,26 @@ def deliver(session: Session, *, order_id: int, actor: User, values: dict[str, A
         delivery_date=values["delivery_date"],
         created_by_id=actor.id,
     )
-    # Stock rows in article order: concurrent deliveries never deadlock.
-    for line, quantity in sorted(wanted, key=lambda pair: pair[0].article_id):
-        ledger.release(
-            session, article_id=line.article_id, warehouse_id=order.warehouse_id, quantity=quantity
+    # Stock rows in article order: concurrent deliveries never deadlock. Each line releases
+    # and issues in one statement; the ledger lines are inserted together by one flush.
+    shipped = [
+        (
+            line,
+            quantity,
+            ledger.ship_reserved(
+                session,
+                article_id=line.article_id,
+                warehouse_id=order.warehouse_id,
+                quantity=quantity,
+                reference=delivery.number,
+                actor=actor,
+                flush=False,
+            ),
         )
-        movement = ledger.issue(
-            session,
-            article_id=line.article_id,
-            warehouse_id=order.warehouse_id,
-            quantity=quantity,
-            reference=delivery.number,
-            actor=actor,
-        )
+        for line, quantity in sorted(wanted, key=lambda pair: pair[0].article_id)
+    ]
+    session.flush()
+    for line, quantity, movement in shipped:
         line.delivered_quantity += quantity
         delivery.lines.append(
             DeliveryLine(order_line_id=line.id, quantity=quantity, movement_id=movement.id)

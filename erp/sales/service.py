@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from erp import audit
 from erp.auth.models import User
@@ -24,6 +24,7 @@ from erp.sales.models import SalesOrder, SalesOrderLine, SalesOrderStatus, rate_
 from erp.sequences import document_number
 from erp.stock import ledger
 from erp.stock import service as stock
+from erp.stock.models import Article
 from erp.timeutil import utcnow
 
 OPEN = (SalesOrderStatus.confirmed, SalesOrderStatus.partially_delivered)
@@ -45,8 +46,13 @@ class InvalidOrder(DomainError):
     status, title, slug = 422, "Invalid sales order", "invalid-sales-order"
 
 
+# One statement for the order and its lines (selectinload takes two).
+_WITH_LINES = [joinedload(SalesOrder.lines)]
+_ARTICLES = select(Article).where(Article.id.in_(bindparam("ids", expanding=True)))
+
+
 def get_order(session: Session, order_id: int) -> SalesOrder:
-    order = session.get(SalesOrder, order_id, options=[selectinload(SalesOrder.lines)])
+    order = session.get(SalesOrder, order_id, options=_WITH_LINES)
     if order is None:
         raise OrderNotFound(f"sales order {order_id} does not exist")
     return order
@@ -66,9 +72,14 @@ def create_order(session: Session, *, actor: User, values: dict[str, Any]) -> Sa
         customer_reference=values.get("customer_reference") or "",
         created_by_id=actor.id,
     )
+    # The order's articles in one statement, not one per line.
+    ids = {raw["article_id"] for raw in values["lines"]}
+    found = {a.id: a for a in session.scalars(_ARTICLES, {"ids": list(ids)})}
     articles = set()
     for position, raw in enumerate(values["lines"], start=1):
-        article = stock.get_article(session, raw["article_id"])
+        article = found.get(raw["article_id"])
+        if article is None:
+            raise stock.ArticleNotFound(f"article {raw['article_id']} does not exist")
         if not article.active:
             raise InvalidOrder(f"line {position}: article {article.sku} is inactive")
         if article.id in articles:
@@ -94,27 +105,36 @@ def create_order(session: Session, *, actor: User, values: dict[str, Any]) -> Sa
     return order
 
 
+# Built once (credit is checked on every confirmation): see credit_exposure.
+_BALANCE = (
+    select(func.sum(NET))
+    .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+    .where(POSTED, JournalLine.account_number == bindparam("account"))
+)
+_UNINVOICED = (
+    SalesOrderLine.quantity - SalesOrderLine.cancelled_quantity > SalesOrderLine.invoiced_quantity
+)
+_UNINVOICED_ORDERS = (
+    select(SalesOrder)
+    .where(
+        SalesOrder.customer_id == bindparam("customer"),
+        SalesOrder.status != SalesOrderStatus.draft,
+    )
+    .where(SalesOrder.id != bindparam("excluding"))
+    .where(SalesOrder.lines.any(_UNINVOICED))
+    .options(selectinload(SalesOrder.lines))
+)
+
+
 def credit_exposure(
     session: Session, customer: Customer, *, excluding: int | None = None
 ) -> Decimal:
     """What the customer owes or has on order: the Debitor's posted balance (open items) plus
     the gross value of everything ordered and not invoiced yet — open orders, and goods
     delivered (or kept after a cancellation) but not billed."""
-    balance = session.scalar(
-        select(func.sum(NET))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(POSTED, JournalLine.account_number == customer.debitor_account)
-    )
-    uninvoiced = (
-        SalesOrderLine.quantity - SalesOrderLine.cancelled_quantity
-        > SalesOrderLine.invoiced_quantity
-    )
+    balance = session.scalar(_BALANCE, {"account": customer.debitor_account})
     orders = session.scalars(
-        select(SalesOrder)
-        .where(SalesOrder.customer_id == customer.id, SalesOrder.status != SalesOrderStatus.draft)
-        .where(SalesOrder.id != (excluding or 0))
-        .where(SalesOrder.lines.any(uninvoiced))
-        .options(selectinload(SalesOrder.lines))
+        _UNINVOICED_ORDERS, {"customer": customer.id, "excluding": excluding or 0}
     )
     on_order = sum((uninvoiced_gross(o) for o in orders), ZERO)
     return (balance or ZERO) + on_order
@@ -234,10 +254,12 @@ def list_orders(
         stmt = stmt.where(SalesOrder.status == status)
     if customer_id is not None:
         stmt = stmt.where(SalesOrder.customer_id == customer_id)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     order = SalesOrder.id.asc() if oldest_first else SalesOrder.id.desc()
     page = stmt.options(selectinload(SalesOrder.lines)).order_by(order)
-    return list(session.scalars(page.limit(limit).offset(offset))), total
+    rows = list(session.scalars(page.limit(limit).offset(offset)))
+    if (rows and len(rows) < limit) or (not rows and offset == 0):
+        return rows, offset + len(rows)  # the last page tells the total itself: no count
+    return rows, session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def count_open_orders(session: Session) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Update, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -60,8 +60,65 @@ class SameWarehouse(Conflict):
     slug = "same-warehouse"
 
 
-def _key(article_id: int, warehouse_id: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return StockLevel.article_id == article_id, StockLevel.warehouse_id == warehouse_id
+# The hot statements, built once with bind parameters (:a article, :w warehouse, :q quantity):
+# SQLAlchemy then skips building them and their cache keys on every movement.
+_AT = (
+    StockLevel.article_id == bindparam("a"),
+    StockLevel.warehouse_id == bindparam("w"),
+)
+_NO_SYNC = {"synchronize_session": False}
+_LOCK = (
+    select(StockLevel.on_hand, StockLevel.reserved, StockLevel.average_cost)
+    .where(*_AT)
+    .with_for_update()
+)
+_SET = (
+    update(StockLevel)
+    .where(*_AT)
+    .values(on_hand=bindparam("on_hand"), average_cost=bindparam("average"))
+    .execution_options(**_NO_SYNC)
+)
+# THE conditional decrement, returning the average cost the units leave at.
+_TAKE_OUT = (
+    update(StockLevel)
+    .where(*_AT, StockLevel.on_hand - StockLevel.reserved >= bindparam("q"))
+    .values(on_hand=StockLevel.on_hand - bindparam("q"))
+    .returning(StockLevel.average_cost)
+    .execution_options(**_NO_SYNC)
+)
+_RESERVE = (
+    update(StockLevel)
+    .where(*_AT, StockLevel.on_hand - StockLevel.reserved >= bindparam("q"))
+    .values(reserved=StockLevel.reserved + bindparam("q"))
+    .execution_options(**_NO_SYNC)
+)
+_RELEASE = (
+    update(StockLevel)
+    .where(*_AT, StockLevel.reserved >= bindparam("q"))
+    .values(reserved=StockLevel.reserved - bindparam("q"))
+    .execution_options(**_NO_SYNC)
+)
+# release + issue of reserved units in one statement: with reserved >= q, on hand − reserved
+# is unchanged, so the issue's rule (available >= q after the release) holds by itself.
+# No autoflush: it touches only stock_level, so a delivery's pending ledger lines go out
+# together in one flush.
+_SHIP_RESERVED = (
+    update(StockLevel)
+    .where(*_AT, StockLevel.reserved >= bindparam("q"))
+    .values(
+        reserved=StockLevel.reserved - bindparam("q"), on_hand=StockLevel.on_hand - bindparam("q")
+    )
+    .returning(StockLevel.average_cost)
+    .execution_options(**_NO_SYNC, autoflush=False)
+)
+_AVAILABLE = select(StockLevel.on_hand - StockLevel.reserved).where(*_AT)
+_RESERVED = select(StockLevel.reserved).where(*_AT)
+
+
+def _changed_one(session: Session, statement: Any, params: dict[str, Any]) -> bool:
+    """Run a conditional UPDATE whose WHERE holds the rule; True when it changed the one row."""
+    result = session.execute(statement, params)
+    return cast("CursorResult[Any]", result).rowcount == 1
 
 
 def _level_written() -> None:
@@ -87,11 +144,7 @@ def _lock_level(
     session: Session, article_id: int, warehouse_id: int
 ) -> tuple[int, int, Decimal] | None:
     """On hand, reserved and average cost, locked until the end; None without a row."""
-    row = session.execute(
-        select(StockLevel.on_hand, StockLevel.reserved, StockLevel.average_cost)
-        .where(*_key(article_id, warehouse_id))
-        .with_for_update()
-    ).one_or_none()
+    row = session.execute(_LOCK, {"a": article_id, "w": warehouse_id}).one_or_none()
     return None if row is None else (row.on_hand, row.reserved, row.average_cost)
 
 
@@ -115,24 +168,12 @@ def _created_level(
 def _set_level(
     session: Session, article_id: int, warehouse_id: int, on_hand: int, average: Decimal
 ) -> None:
-    session.execute(
-        update(StockLevel)
-        .where(*_key(article_id, warehouse_id))
-        .values(on_hand=on_hand, average_cost=average)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _conditional_update(session: Session, statement: Update) -> bool:
-    """Run an UPDATE whose WHERE holds the rule; True when it changed the one row."""
-    result = session.execute(statement.execution_options(synchronize_session=False))
-    return cast("CursorResult[Any]", result).rowcount == 1
+    params = {"a": article_id, "w": warehouse_id, "on_hand": on_hand, "average": average}
+    session.execute(_SET, params)
 
 
 def _shortage(session: Session, article_id: int, warehouse_id: int, quantity: int) -> Conflict:
-    available = session.scalar(
-        select(StockLevel.on_hand - StockLevel.reserved).where(*_key(article_id, warehouse_id))
-    )
+    available = session.scalar(_AVAILABLE, {"a": article_id, "w": warehouse_id})
     article, warehouse = get_article(session, article_id), get_warehouse(session, warehouse_id)
     return InsufficientStock(
         f"{available or 0} {article.unit} of {article.sku} available in {warehouse.code},"
@@ -143,19 +184,14 @@ def _shortage(session: Session, article_id: int, warehouse_id: int, quantity: in
 
 
 def _take_out(session: Session, article_id: int, warehouse_id: int, quantity: int) -> Decimal:
-    """THE conditional decrement; returns the average cost the units leave at."""
-    if not _conditional_update(
-        session,
-        update(StockLevel)
-        .where(
-            *_key(article_id, warehouse_id), StockLevel.on_hand - StockLevel.reserved >= quantity
-        )
-        .values(on_hand=StockLevel.on_hand - quantity),
-    ):
+    """THE conditional decrement; returns the average cost the units leave at.
+    Refused: unknown article or warehouse (NotFound) first, else InsufficientStock — checked
+    only then, since a level row exists only for an existing article and warehouse."""
+    params = {"a": article_id, "w": warehouse_id, "q": quantity}
+    average: Decimal | None = session.execute(_TAKE_OUT, params).scalar_one_or_none()
+    if average is None:
+        _exists(session, article_id, warehouse_id)
         raise _shortage(session, article_id, warehouse_id, quantity)
-    average: Decimal = session.execute(
-        select(StockLevel.average_cost).where(*_key(article_id, warehouse_id))
-    ).scalar_one()
     return average
 
 
@@ -178,6 +214,8 @@ def _append(
     unit_cost: Decimal,
     reference: str,
     reason: str = "",
+    *,
+    flush: bool = True,
 ) -> StockMovement:
     assert rules.sign_matches(kind, quantity)
     article_id, warehouse_id = key
@@ -192,7 +230,8 @@ def _append(
         created_by_id=actor.id,
     )
     session.add(movement)
-    session.flush()
+    if flush:
+        session.flush()
     count_on_commit(session, STOCK_MOVEMENTS.labels(kind))
     return movement
 
@@ -237,7 +276,6 @@ def issue(
     available (on hand − reserved). To ship reserved stock, ``release`` it first."""
     rules.check_quantity(quantity)
     _texts(reference, reason)
-    _exists(session, article_id, warehouse_id)
     average = _take_out(session, article_id, warehouse_id, quantity)
     _level_written()
     key = (article_id, warehouse_id)
@@ -321,29 +359,47 @@ def reserve(session: Session, *, article_id: int, warehouse_id: int, quantity: i
     """Set ``quantity`` aside for an order: refused (InsufficientStock) beyond what is
     available. Reservations are not movements: the ledger counts what is on hand."""
     rules.check_quantity(quantity)
-    _exists(session, article_id, warehouse_id)
-    if not _conditional_update(
-        session,
-        update(StockLevel)
-        .where(
-            *_key(article_id, warehouse_id), StockLevel.on_hand - StockLevel.reserved >= quantity
-        )
-        .values(reserved=StockLevel.reserved + quantity),
-    ):
+    if not _changed_one(session, _RESERVE, {"a": article_id, "w": warehouse_id, "q": quantity}):
+        _exists(session, article_id, warehouse_id)  # NotFound before the shortage
         raise _shortage(session, article_id, warehouse_id, quantity)
+
+
+def _reservation_exceeded(
+    session: Session, article_id: int, warehouse_id: int, quantity: int
+) -> ReservationExceeded:
+    _exists(session, article_id, warehouse_id)  # NotFound before the shortage
+    reserved = session.scalar(_RESERVED, {"a": article_id, "w": warehouse_id})
+    return ReservationExceeded(f"{reserved or 0} reserved, {quantity} to release")
 
 
 def release(session: Session, *, article_id: int, warehouse_id: int, quantity: int) -> None:
     """Give reserved stock back (its order ships or is cancelled)."""
     rules.check_quantity(quantity)
-    _exists(session, article_id, warehouse_id)
-    if not _conditional_update(
-        session,
-        update(StockLevel)
-        .where(*_key(article_id, warehouse_id), StockLevel.reserved >= quantity)
-        .values(reserved=StockLevel.reserved - quantity),
-    ):
-        reserved = session.scalar(
-            select(StockLevel.reserved).where(*_key(article_id, warehouse_id))
-        )
-        raise ReservationExceeded(f"{reserved or 0} reserved, {quantity} to release")
+    if not _changed_one(session, _RELEASE, {"a": article_id, "w": warehouse_id, "q": quantity}):
+        raise _reservation_exceeded(session, article_id, warehouse_id, quantity)
+
+
+def ship_reserved(
+    session: Session,
+    *,
+    article_id: int,
+    warehouse_id: int,
+    quantity: int,
+    reference: str,
+    actor: User,
+    flush: bool = True,
+) -> StockMovement:
+    """``release`` then ``issue`` of reserved units, in one conditional UPDATE (a delivery).
+    ``flush=False`` leaves the ledger line's INSERT to the caller's next flush, so several
+    lines go out in one statement."""
+    rules.check_quantity(quantity)
+    _texts(reference)
+    params = {"a": article_id, "w": warehouse_id, "q": quantity}
+    average: Decimal | None = session.execute(_SHIP_RESERVED, params).scalar_one_or_none()
+    if average is None:
+        raise _reservation_exceeded(session, article_id, warehouse_id, quantity)
+    _level_written()
+    key = (article_id, warehouse_id)
+    return _append(
+        session, actor, MovementKind.issue, key, -quantity, average, reference, flush=flush
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from erp.errors import NotFound
@@ -44,30 +44,41 @@ class InventoryValue:
     total: Decimal
 
 
+_LEVELS = (
+    select(
+        StockLevel.article_id,
+        Article.sku,
+        Article.unit,
+        StockLevel.warehouse_id,
+        Warehouse.code,
+        StockLevel.on_hand,
+        StockLevel.reserved,
+        StockLevel.average_cost,
+    )
+    .join(Article, Article.id == StockLevel.article_id)
+    .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+    .order_by(Article.sku, Warehouse.code)
+)
+# One prebuilt statement per filter combination (article_id, warehouse_id given): no statement
+# building or cache-key generation per request.
+_LEVELS_BY = {
+    (False, False): _LEVELS,
+    (True, False): _LEVELS.where(StockLevel.article_id == bindparam("a")),
+    (False, True): _LEVELS.where(StockLevel.warehouse_id == bindparam("w")),
+    (True, True): _LEVELS.where(
+        StockLevel.article_id == bindparam("a"), StockLevel.warehouse_id == bindparam("w")
+    ),
+}
+
+
 def levels(
     session: Session, *, article_id: int | None = None, warehouse_id: int | None = None
 ) -> list[Level]:
     """Stock per article and warehouse (by SKU, then warehouse code)."""
-    stmt = (
-        select(
-            StockLevel.article_id,
-            Article.sku,
-            Article.unit,
-            StockLevel.warehouse_id,
-            Warehouse.code,
-            StockLevel.on_hand,
-            StockLevel.reserved,
-            StockLevel.average_cost,
-        )
-        .join(Article, Article.id == StockLevel.article_id)
-        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .order_by(Article.sku, Warehouse.code)
-    )
-    if article_id is not None:
-        stmt = stmt.where(StockLevel.article_id == article_id)
-    if warehouse_id is not None:
-        stmt = stmt.where(StockLevel.warehouse_id == warehouse_id)
-    return [Level(*row) for row in session.execute(stmt)]
+    stmt = _LEVELS_BY[article_id is not None, warehouse_id is not None]
+    params = {"a": article_id, "w": warehouse_id}
+    # Plain rows, no ORM entities: the Core connection skips the ORM's result machinery.
+    return [Level(*row) for row in session.connection().execute(stmt, params)]
 
 
 def movements(

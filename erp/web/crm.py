@@ -7,11 +7,12 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import bindparam, select
 from starlette.datastructures import FormData
 
 from erp.auth.models import Role, User
 from erp.crm import pipeline, service
-from erp.crm.models import ActivityKind, Stage
+from erp.crm.models import ActivityKind, Contact, Customer, Stage
 from erp.crm.rules import OPEN_STAGES, TRANSITIONS
 from erp.crm.schemas import (
     ActivityCreate,
@@ -33,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 CustomerViewer = Annotated[User, Depends(WebAllow(Role.admin, Role.sales, Role.accounting))]
 CrmPage = Annotated[User, Depends(WebAllow(Role.admin, Role.sales))]
 PAGE_SIZE = 20
+BOARD_SIZE = 500
 CUSTOMER_FIELDS = (
     "name",
     "street",
@@ -128,19 +130,30 @@ def _customer_form(
     return render(request, "customer_form.html", context, user=user, status_code=422)
 
 
+# The detail page's reads of the customer and its contacts, as plain rows with statements built
+# once (see erp.crm.pipeline's page reads): what get_customer and list_contacts read.
+CUSTOMER_ROW = select(*service.CUSTOMER_COLUMNS).where(Customer.id == bindparam("customer_id"))
+CONTACT_ROWS = (
+    select(Contact.name, Contact.role, Contact.email, Contact.phone)
+    .where(Contact.customer_id == bindparam("customer_id"), Contact.archived_at.is_(None))
+    .order_by(Contact.name, Contact.id)
+)
+
+
 def _customer_context(db: DbSession, user: User, customer_id: int) -> dict[str, Any]:
-    customer = service.get_customer(db, customer_id=customer_id)
+    params = {"customer_id": customer_id}
+    customer = db.execute(CUSTOMER_ROW, params).one_or_none()
+    if customer is None:
+        raise service.CustomerNotFound(f"customer {customer_id} does not exist")
     context: dict[str, Any] = {"customer": customer, "can_write": False}
     if user.roles & {Role.admin, Role.sales}:
-        opportunities, _ = pipeline.list_opportunities(
-            db, limit=100, offset=0, customer_id=customer_id
-        )
-        activities, _ = pipeline.list_activities(db, limit=100, offset=0, customer_id=customer_id)
         context |= {
             "can_write": True,
-            "contacts": service.list_contacts(db, customer_id=customer_id),
-            "opportunities": opportunities,
-            "activities": activities,
+            "contacts": db.execute(CONTACT_ROWS, params).all(),
+            "opportunities": pipeline.customer_opportunity_rows(
+                db, customer_id=customer_id, limit=100
+            ),
+            "activities": pipeline.customer_activity_rows(db, customer_id=customer_id, limit=100),
             "transitions": TRANSITIONS,
             "activity_kinds": list(ActivityKind),
             "today": business_date(),
@@ -322,18 +335,20 @@ def complete_activity(
 
 @router.get("/pipeline")
 def pipeline_page(request: Request, db: DbSession, user: CrmPage) -> Response:
-    opportunities, _ = pipeline.list_opportunities(db, limit=500, offset=0)
-    names = {
-        c.id: c.name for c in service.customers_by_id(db, {o.customer_id for o in opportunities})
-    }
-    board = {stage: [o for o in opportunities if o.stage is stage] for stage in Stage}
-    summary = {
-        s: (n, revenue, weighted) for s, n, revenue, weighted in pipeline.pipeline_summary(db)
-    }
+    opportunities = pipeline.board_rows(db, limit=BOARD_SIZE)
+    board: dict[Stage, list[Any]] = {stage: [] for stage in Stage}
+    for o in opportunities:
+        board[o.stage].append(o)
+    # A board that is not full holds every live opportunity: the summary needs no query.
+    totals = (
+        pipeline.summarize(opportunities)
+        if len(opportunities) < BOARD_SIZE
+        else pipeline.pipeline_summary(db)
+    )
+    summary = {s: (n, revenue, weighted) for s, n, revenue, weighted in totals}
     context = {
         "board": board,
         "summary": summary,
-        "names": names,
         "transitions": TRANSITIONS,
         "open_stages": OPEN_STAGES,
     }
@@ -344,15 +359,11 @@ def dashboard_widgets(db: DbSession, user: User) -> dict[str, Any]:
     """What the dashboard shows a sales user: the pipeline and their open activities."""
     if not user.roles & {Role.admin, Role.sales}:
         return {}
-    activities, open_total = pipeline.list_activities(
-        db, limit=10, offset=0, owner_id=user.id, open_only=True
-    )
-    names = {c.id: c.name for c in service.customers_by_id(db, {a.customer_id for a in activities})}
+    activities, open_total = pipeline.open_activity_rows(db, owner_id=user.id, limit=10)
     summary = pipeline.pipeline_summary(db)
     return {
         "pipeline": [row for row in summary if row[0] in OPEN_STAGES],
         "my_activities": activities,
         "my_activities_total": open_total,
-        "customer_names": names,
         "today": business_date(),
     }

@@ -8,6 +8,7 @@ is that value signed with the app's secret.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Annotated
 
@@ -35,7 +36,13 @@ class CsrfFailed(Forbidden):
 
 
 def _serializer(services: Services, purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services.settings.effective_secret_key, salt=f"valeo-{purpose}")
+    return _serializer_for(services.settings.effective_secret_key, purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _serializer_for(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    # Immutable once built, and built twice on every page otherwise (session and CSRF).
+    return URLSafeTimedSerializer(secret_key, salt=f"valeo-{purpose}")
 
 
 def _max_age(services: Services) -> int:

@@ -155,6 +155,7 @@ def test_order_steps_stay_within_a_budget_per_line(shop: Shop, counter: Counter,
 
     one, six = run(1), run(6)
     per_line = (six - one) / 5
-    # today: reserve = lookups + one conditional UPDATE; delivery = release + issue + ledger line
-    budget = {"confirm": 4, "deliver": 10, "invoice": 1}[step]
+    # today: reserve = one conditional UPDATE; delivery = one conditional UPDATE (release and
+    # issue together) + its ledger line and delivery line
+    budget = {"confirm": 1, "deliver": 3, "invoice": 1}[step]
     assert per_line <= budget, f"{step}: {one} statements for 1 line, {six} for 6"

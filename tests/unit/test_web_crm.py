@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from erp.auth.models import Role
+from erp.web import crm
 from tests.conftest import Account, AccountFactory
 from tests.web_helpers import post_form, web_login
 
@@ -179,3 +180,32 @@ def test_warehouse_is_refused_the_crm(client: TestClient, make_account: AccountF
     web_login(client, make_account(Role.warehouse).email)
     assert client.get("/customers").status_code == 403
     assert "Customers" not in client.get("/").text
+
+
+def test_pipeline_summary_is_the_same_when_the_board_is_full(
+    client: TestClient, seller: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = new_customer(client)
+    for title, revenue in (("A", "1000"), ("B", "2.500,50")):
+        data = {"title": title, "expected_revenue": revenue}
+        post_form(client, f"{url}/opportunities", data, form_page=url)
+    summary = re.compile(r'data-testid="stage-lead">\s*<h2>Lead</h2>\s*<p><small>(.*?)</small>')
+    complete = summary.search(client.get("/pipeline").text)
+    monkeypatch.setattr(crm, "BOARD_SIZE", 1)  # the summary is counted, not taken from the board
+    full = client.get("/pipeline").text
+    assert full.count('class="card"') == 1
+    counted = summary.search(full)
+    assert complete
+    assert counted
+    assert complete.group(1) == counted.group(1) == "2 · 3.500,50 € · weighted 350,05 €"
+
+
+def test_dashboard_counts_all_open_activities(client: TestClient, seller: Account) -> None:
+    url = new_customer(client)
+    for n in range(12):
+        data = {"kind": "task", "subject": f"Aufgabe {n}"}
+        post_form(client, f"{url}/activities", data, form_page=url)
+    dashboard = client.get("/").text
+    assert "My open activities (12)" in dashboard
+    assert dashboard.count("· task: Aufgabe") == 10
+    assert dashboard.count(f'<a href="{url}">Sommer GmbH</a>') == 10

@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -196,3 +197,33 @@ def test_the_api_serves_repeated_reports_from_the_cache_and_new_postings_at_once
     assert services.cache.hits == hits + 1
     post("5.00")
     assert debit_total() == "15.00"
+
+
+def test_the_api_sends_the_cached_trial_balance_byte_for_byte_as_the_model_would_be(
+    client: TestClient, services: Services, make_account: AccountFactory, db: Session
+) -> None:
+    """The route returns the cached JSON itself: it must be what FastAPI makes of the model,
+    on the first request (computed) and the repeat (a hit), and the schema stays documented."""
+    headers = make_account(Role.accounting).headers
+    body = {
+        "document_number": "KA-1",
+        "document_date": "2026-03-10",
+        "posting_date": "2026-03-10",
+        "text": "Bareinlage",
+        "lines": [{"account": 1000, "debit": "12.30"}, {"account": 1200, "credit": "12.30"}],
+        "post": True,
+    }
+    assert client.post("/api/v1/journal-entries", json=body, headers=headers).status_code == 201
+    query = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+    db.expire_all()
+    expected = TypeAdapter(TrialBalance).dump_json(reports.trial_balance(db, *MARCH), by_alias=True)
+    for _ in range(2):
+        response = client.get("/api/v1/reports/trial-balance", params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        assert response.content == expected
+    schema = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/reports/trial-balance"][
+        "get"
+    ]
+    ok = schema["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/TrialBalance"}
