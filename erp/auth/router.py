@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
 
 from erp.auth import service
 from erp.auth.models import Role, SessionKind
 from erp.auth.schemas import LoginRequest, RegisterRequest, RolesUpdate, TokenResponse, UserRead
 from erp.config import Environment
-from erp.deps import AdminUser, DbSession, ServicesDep, SignedIn, bearer_scheme, public
+from erp.deps import (
+    AdminUser,
+    DbSession,
+    ServicesDep,
+    SignedIn,
+    bearer_scheme,
+    public,
+    write_turn_in_thread,
+)
 from erp.schemas import ObjectId, Page, PageParams, page_params
 
 router = APIRouter(tags=["identity"])
@@ -51,7 +59,7 @@ def register_user(body: RegisterRequest, db: DbSession, services: ServicesDep) -
         429: {"description": "Too many failed logins for this account"},
     },
 )
-def login(body: LoginRequest, services: ServicesDep) -> TokenResponse:
+def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenResponse:
     """Exchange e-mail and password for a bearer token."""
     settings = services.settings
     issued = service.login(
@@ -65,6 +73,7 @@ def login(body: LoginRequest, services: ServicesDep) -> TokenResponse:
         password=body.password,
         kind=SessionKind.api,
         lifetime=timedelta(hours=settings.session_hours),
+        write_turn=lambda: write_turn_in_thread(request),
     )
     return TokenResponse(access_token=issued.token, expires_at=issued.expires_at)
 

@@ -6,8 +6,11 @@ which must keep its record of a failed attempt even though it then refuses the c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -128,13 +131,15 @@ def login(
     password: str,
     kind: SessionKind,
     lifetime: timedelta,
+    write_turn: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> IssuedSession:
     """Verify credentials and open a session; failures count against the account.
 
     The password is checked outside any transaction: argon2 takes ~0.2–0.5 s, and inside a
     write transaction it held SQLite's single write lock that long — every other write of the
     process (an order confirmed, a payment booked) waited behind each login. The write
-    transaction afterwards re-reads what the check relied on and refuses if it changed.
+    transaction afterwards re-reads what the check relied on and refuses if it changed; it
+    waits for ``write_turn`` (the app's queue of writes, erp.deps.write_turn_in_thread) first.
     """
     email = normalize_email(email)
     now = utcnow()
@@ -143,7 +148,7 @@ def login(
         user = find_user_by_email(session, email=email)
         checked_hash = user.password_hash if user is not None else None
     verification = hasher.verify(password, checked_hash)
-    with database.transaction() as session:
+    with write_turn(), database.transaction() as session:
         record = session.get(LoginThrottle, email)
         _refuse_if_locked(record, now)  # other failures may have locked it meanwhile
         user = find_user_by_email(session, email=email)

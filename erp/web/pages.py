@@ -13,7 +13,7 @@ from erp.auth import service as auth_service
 from erp.auth.models import Role, SessionKind, User
 from erp.auth.schemas import LoginRequest, RegisterRequest
 from erp.config import Environment
-from erp.deps import DbSession, ServicesDep, public
+from erp.deps import DbSession, ServicesDep, public, write_turn_in_thread
 from erp.errors import DomainError
 from erp.sales import invoicing as sales_invoicing
 from erp.sales import service as sales_service
@@ -88,6 +88,7 @@ def login_submit(request: Request, services: ServicesDep, form: PostedForm) -> R
             password=body.password,
             kind=SessionKind.web,
             lifetime=timedelta(hours=settings.session_hours),
+            write_turn=lambda: write_turn_in_thread(request),
         )
     except ValidationError:
         return _login_error(request, values, target, "Enter your e-mail address and password.", 422)

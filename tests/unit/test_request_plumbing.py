@@ -23,9 +23,11 @@ from starlette.routing import BaseRoute, Match
 
 from erp import heap
 from erp.app import build_services
+from erp.auth.models import Role
 from erp.config import Settings
 from erp.deps import WRITE_GATE, DbSession
 from erp.routes import FlatRoute, RouteIndex
+from tests.conftest import PASSWORD, AccountFactory
 
 
 def _gated_app(settings: Settings) -> FastAPI:
@@ -212,3 +214,26 @@ def test_responses_through_the_index_equal_the_whole_tables(
         shared_app.router.middleware_stack = index
     assert indexed == whole
     assert {status for status, _ in whole} >= {200, 307, 401, 404, 405}
+
+
+def test_a_login_takes_its_turn_in_the_queue_of_writes(
+    app: FastAPI, make_account: AccountFactory
+) -> None:
+    """The login's write transaction runs outside ``get_db``: it queues at the same gate,
+    else it polled for SQLite's lock while queued writes handed it on to each other."""
+    make_account(Role.sales, email="queued@example.com")
+    with TestClient(app) as client, ThreadPoolExecutor(1) as pool:
+        gate: asyncio.Lock = getattr(app.state, WRITE_GATE)
+        portal = client.portal
+        assert portal is not None
+        portal.call(gate.acquire)  # a write holds the turn
+        body = {"email": "queued@example.com", "password": PASSWORD}
+        login = pool.submit(client.post, "/api/v1/auth/login", json=body)
+        deadline = time.monotonic() + 10
+        while not gate._waiters and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gate._waiters  # the password is checked: the login now waits its turn
+        assert not login.done()
+        assert client.get("/health/live").status_code == 200  # the event loop is free
+        portal.call(gate.release)
+        assert login.result(10).status_code == 200
