@@ -104,13 +104,33 @@ def remember(
     compute: Callable[[], M],
 ) -> M:
     """The figure for ``key`` if it was cached at ``version``, else ``compute()``, stored."""
+    computed: list[M] = []
+
+    def compute_json() -> bytes:
+        computed.append(compute())
+        return computed[0].model_dump_json().encode()
+
+    stored = remember_json(cache, model, key, version, compute_json)
+    return computed[0] if computed else model.model_validate_json(stored)
+
+
+def remember_json(
+    cache: FigureCache,
+    model: type[BaseModel],
+    key: tuple[Hashable, ...],
+    version: str,
+    compute_json: Callable[[], bytes],
+) -> bytes:
+    """``remember`` for a caller that sends the figure on as JSON: a hit is returned as the
+    stored bytes, never parsed and serialised again (a report of every account costs more to
+    re-serialise than its version query)."""
     name = f"{model.__name__}:" + ":".join(str(part) for part in key)
     tag = version.encode() + b"\n"
     stored = cache.get(name)
     if stored is not None and stored.startswith(tag):
         cache.hits += 1
-        return model.model_validate_json(stored[len(tag) :])
+        return stored[len(tag) :]
     cache.misses += 1  # none, or computed at another version: not this caller's figure
-    figure = compute()
-    cache.set(name, tag + figure.model_dump_json().encode())
-    return figure
+    body = compute_json()
+    cache.set(name, tag + body)
+    return body

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from erp.cache import FigureCache, remember
+from erp.cache import FigureCache, remember, remember_json
 from erp.errors import DomainError
 from erp.fibu import rules, service
 from erp.fibu.journal import JOURNAL_RANGE
@@ -338,23 +338,14 @@ def cached_trial_balance(
 def cached_trial_balance_json(
     cache: FigureCache, session: Session, date_from: date, date_to: date
 ) -> bytes:
-    """``cached_trial_balance`` as the JSON the API sends, for the API only.
-
-    The same cache entry as ``erp.cache.remember`` (its name and version tag): a hit returns
-    the stored bytes as they are, a miss serialises once (parsing and re-serialising a report
-    of every account costs more than the version query, and postings make misses frequent).
-    """
-    version = ledger_version(session)
-    name = f"{TrialBalance.__name__}:{date_from}:{date_to}"
-    tag = version.encode() + b"\n"
-    stored = cache.get(name)
-    if stored is not None and stored.startswith(tag):
-        cache.hits += 1
-        return stored[len(tag) :]
-    cache.misses += 1
-    body = trial_balance(session, date_from, date_to).model_dump_json().encode()
-    cache.set(name, tag + body)
-    return body
+    """``cached_trial_balance`` as the JSON the API sends (the same cache entry)."""
+    return remember_json(
+        cache,
+        TrialBalance,
+        (date_from, date_to),
+        ledger_version(session),
+        lambda: trial_balance(session, date_from, date_to).model_dump_json().encode(),
+    )
 
 
 def cached_profit_and_loss(
