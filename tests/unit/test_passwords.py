@@ -1,6 +1,9 @@
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from erp.auth.passwords import PasswordHasher, PasswordPolicyError, check_policy
+from erp.config import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST, Settings
 
 
 @pytest.mark.parametrize(
@@ -56,4 +59,24 @@ def test_outdated_parameters_are_rehashed_on_verify() -> None:
     result = strong.verify("correct-horse-42", weak.hash("correct-horse-42"))
     assert result.ok
     assert result.new_hash is not None
-    assert "m=2048,t=2" in result.new_hash
+    assert "m=2048,t=2,p=1" in result.new_hash
+
+
+def test_hashes_of_more_lanes_are_rehashed_to_one() -> None:
+    four_lanes = PasswordHash((Argon2Hasher(memory_cost=1024, time_cost=1, parallelism=4),))
+    result = PasswordHasher(memory_kib=1024, time_cost=1).verify(
+        "correct-horse-42", four_lanes.hash("correct-horse-42")
+    )
+    assert result.ok
+    assert result.new_hash is not None
+    assert "m=1024,t=1,p=1" in result.new_hash
+
+
+def test_default_cost_is_at_or_above_owasps_floor() -> None:
+    defaults = Settings.model_fields
+    memory = defaults["argon2_memory_kib"].default
+    time_cost = defaults["argon2_time_cost"].default
+    assert memory >= ARGON2_MIN_MEMORY_KIB
+    assert time_cost >= ARGON2_MIN_TIME_COST
+    stored = PasswordHasher(memory_kib=memory, time_cost=time_cost).hash("correct-horse-42")
+    assert f"$argon2id$v=19$m={memory},t={time_cost},p=1$" in stored
