@@ -172,6 +172,16 @@ def contracts(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def ops(session: nox.Session) -> None:
+    """The monitoring stack: alert rules under promtool, dashboards equal to their generator
+    (ops/grafana), a live Prometheus, Pushgateway and node exporter scraping the ERP with a
+    quality run published. Needs Debian's prometheus, prometheus-pushgateway and
+    prometheus-node-exporter (skipped without them unless VALEO_REQUIRE_OPS=1)."""
+    install(session, "quality")
+    session.run("python", "-m", "quality", "run", "--only", "ops", "--", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def load(session: nox.Session) -> None:
     """The declared load (Locust personas) against a live server; the load gates judged.
 

@@ -120,6 +120,29 @@ class RunSummary:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunSummary:
+        """The inverse of ``to_json`` (a ``summary.json`` read back, e.g. to publish it)."""
+        data = dict(data)
+        data["suites"] = [
+            SuiteResult(
+                **{
+                    **suite,
+                    "slowest": [TestTiming(**t) for t in suite.get("slowest", [])],
+                    "failed": [Failure(**f) for f in suite.get("failed", [])],
+                }
+            )
+            for suite in data["suites"]
+        ]
+        data["gates"] = [GateResult(**gate) for gate in data["gates"]]
+        data["coverage"] = {
+            suite: {layer: CoverageFigure(**figure) for layer, figure in layers.items()}
+            for suite, layers in data.get("coverage", {}).items()
+        }
+        data["least_covered"] = [ModuleCoverage(**m) for m in data.get("least_covered", [])]
+        data["history"] = [HistoryPoint(**point) for point in data.get("history", [])]
+        return cls(**data)
+
     @property
     def failing_gates(self) -> list[GateResult]:
         return [g for g in self.gates if g.status in ("fail", "no-data")]

@@ -7,26 +7,30 @@ Exit codes: 0 every gate passed; 1 a gate failed (or had no data); 2 the harness
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from quality import coverage_data, history, new_code
+from quality import coverage_data, history, new_code, publish
 from quality.config import ConfigError, QualityConfig, load
 from quality.gates import GateSpec, Measurement, evaluate_all
 from quality.model import GateResult, RunSummary
 from quality.outcome import SuiteOutcome
+from quality.publish import Publication
 from quality.suites import run_suite
 
 console = Console(stderr=True)
 if not console.is_terminal:  # CI logs: room for the gate table without wrapping
     console = Console(stderr=True, width=140)
+PUSHGATEWAY_ENV = "VALEO_PUSHGATEWAY_URL"
 STATUS_STYLE = {"pass": "green", "fail": "red", "no-data": "red", "no-base": "yellow"}
 
 
@@ -170,18 +174,80 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--only", help="comma-separated suites to run (default: all default suites)")
     run.add_argument("--skip", help="comma-separated suites to leave out")
     run.add_argument("--root", type=Path, default=Path.cwd())
+    run.add_argument(
+        "--publish",
+        nargs="?",
+        const="",
+        metavar="PUSHGATEWAY_URL",
+        help="push the results to a Pushgateway (default: [tool.quality.publish] pushgateway;"
+        " VALEO_PUSHGATEWAY_URL publishes without this option)",
+    )
     run.add_argument("pytest_args", nargs="*", help="passed on to pytest suites")
+    push = commands.add_parser("publish", help="push a finished run's summary.json")
+    push.add_argument("summary", type=Path, help="a run's summary.json")
+    push.add_argument("--url", default="", help="the Pushgateway (default: as for run --publish)")
+    push.add_argument("--root", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)
+    if args.command == "publish":
+        return publish_file(args.root.resolve(), args.summary, args.url)
     try:
         config = load(args.root.resolve())
         names = select_suites(config, args.only, args.skip)
+        url = publish_url(config, args.publish)
     except ConfigError as exc:
         console.print(f"[red]quality harness broken:[/] {exc}")
         return 2
-    return execute(config, names, args.pytest_args)
+    return execute(config, names, args.pytest_args, publish_to=url)
 
 
-def execute(config: QualityConfig, names: list[str], extra: list[str]) -> int:
+def publish_url(config: QualityConfig, option: str | None) -> str | None:
+    """Where to publish: ``--publish URL``, ``--publish`` (the configured URL), or the
+    environment's ``VALEO_PUSHGATEWAY_URL``; None: not published."""
+    if option:
+        return option
+    configured = os.environ.get(PUSHGATEWAY_ENV)
+    if option is None:
+        return configured or None
+    default = config.raw.get("publish", {}).get("pushgateway")
+    if not (configured or default):
+        raise ConfigError("--publish needs a URL: [tool.quality.publish] pushgateway is not set")
+    return str(configured or default)
+
+
+def publish_file(root: Path, summary_file: Path, url: str) -> int:
+    """``python -m quality publish``: 0 published, 1 the push failed, 2 nothing to publish."""
+    try:
+        config = load(root)
+        target = publish_url(config, url)
+        summary = RunSummary.from_json(json.loads(summary_file.read_text(encoding="utf-8")))
+    except (ConfigError, OSError, ValueError, TypeError, KeyError) as exc:
+        console.print(f"[red]cannot publish {summary_file}:[/] {exc!r}")
+        return 2
+    assert target is not None  # publish_url with "" returns a URL or raises
+    publication = publish.publish(summary, target, stale_after=stale_after(config))
+    announce(publication)
+    return 0 if publication.ok else 1
+
+
+def stale_after(config: QualityConfig) -> timedelta:
+    return timedelta(days=float(config.raw.get("publish", {}).get("stale_after_days", 30)))
+
+
+def announce(publication: Publication) -> None:
+    if publication.ok:
+        removed = len(publication.removed_groups)
+        console.print(
+            f"[green]published[/] to {publication.url}: job {publish.JOB}, branch "
+            f"{publication.branch}, {publication.metrics} metrics"
+            + (f"; {removed} stale group(s) removed" if removed else "")
+        )
+    else:  # reported, not fatal: the verdict is the gates'
+        console.print(f"[yellow]publishing to {publication.url} failed:[/] {publication.error}")
+
+
+def execute(
+    config: QualityConfig, names: list[str], extra: list[str], publish_to: str | None = None
+) -> int:
     from quality.report import write_report
 
     started, clock = datetime.now(UTC), time.monotonic()
@@ -199,6 +265,12 @@ def execute(config: QualityConfig, names: list[str], extra: list[str]) -> int:
     sections = {title: html for o in outcomes for title, html in o.sections.items()}
     files = write_report(summary, out, sections)
     history.append(config.history_file, summary)
+    if publish_to:
+        publication = publish.publish(summary, publish_to, stale_after=stale_after(config))
+        (out / "publish.json").write_text(
+            json.dumps(publish.describe(publication), indent=2) + "\n", encoding="utf-8"
+        )
+        announce(publication)
     console.print(gate_table(summary.gates))
     for outcome in outcomes:
         for key, why in outcome.not_judged.items():

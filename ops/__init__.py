@@ -1,0 +1,1 @@
+"""Operations: process supervision, Prometheus rules, Grafana dashboards."""
