@@ -69,9 +69,16 @@ def _sqlite_on_begin(connection: Connection) -> None:
 # Bound values (password hashes, session tokens, customer data) never appear in the text of
 # a database error, which is logged: ``hide_parameters`` on every engine.
 CONNECT_TIMEOUT_SECONDS = 5
+# A request never waits on the database for long (erp.errors answers 503 problem+json): a row
+# lock held elsewhere for more than LOCK_TIMEOUT, a statement running past STATEMENT_TIMEOUT,
+# no pooled connection free within POOL_TIMEOUT (SQLAlchemy's default is 30 s). Migrations
+# (``create_db_engine`` without ``for_requests``) are left unbounded.
+LOCK_TIMEOUT_MS = 2_000
+STATEMENT_TIMEOUT_MS = 10_000
+POOL_TIMEOUT_SECONDS = 5
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, *, for_requests: bool = False) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database
@@ -89,21 +96,34 @@ def create_db_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     # A server that does not answer fails a request in seconds (psycopg waits 130 s by default).
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
+        pool_timeout=POOL_TIMEOUT_SECONDS if for_requests else 30,
         hide_parameters=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
+    if for_requests:
+        event.listen(engine, "connect", _bound_waits)
+    return engine
+
+
+def _bound_waits(dbapi_connection: Any, _record: Any) -> None:
+    # Set per connection, not as libpq ``options``: those would replace the URL's own (an
+    # operator's search_path, say). Committed, or the pool's first rollback would undo it.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+        cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    dbapi_connection.commit()
 
 
 class Database:
     """Owns the engine and hands out sessions, one transaction each."""
 
     def __init__(self, url: str) -> None:
-        self.engine = create_db_engine(url)
+        self.engine = create_db_engine(url, for_requests=True)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from erp.logs import request_id_var
@@ -74,6 +76,16 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class DatabaseUnavailable(DomainError):
+    """The database did not answer in time: down, restarting, or a lock held too long."""
+
+    status, title, slug = 503, "Database unavailable", "database-unavailable"
+    RETRY_AFTER_SECONDS = 5
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.RETRY_AFTER_SECONDS)}
 
 
 class TooManyRequests(DomainError):
@@ -156,6 +168,19 @@ def install_problem_handlers(app: FastAPI, html_renderer: Any | None = None) -> 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         return respond(request, validation_problem(exc), None)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> Response:
+        # Connection refused or lost, statement or lock timeout, pool exhausted: the request
+        # failed fast and rolled back; nothing half-written. The driver's message is left
+        # out (it may quote SQL); its class says which it was.
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, cause)
+        problem = DatabaseUnavailable(
+            "The database did not answer in time; nothing was changed. Try again shortly."
+        )
+        return respond(request, domain_problem(problem), problem.headers())
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> Response:

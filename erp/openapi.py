@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext
 from pydantic.json_schema import models_json_schema
 
-from erp.deps import AccessRule, public
+from erp.deps import AccessRule, get_db, public
 from erp.errors import PROBLEM_MEDIA_TYPE, Problem
 from erp.routes import endpoint_routes
 
@@ -29,6 +29,7 @@ DESCRIPTIONS = {
     409: "The request conflicts with the record's state or a business rule",
     422: "The request has invalid fields",
     429: "Too many attempts; see Retry-After",
+    503: "The database did not answer in time; nothing was changed. See Retry-After",
 }
 
 
@@ -62,7 +63,7 @@ def _problem_response(status: int, existing: dict[str, Any] | None) -> dict[str,
     response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
-    if status == 429:
+    if status in (429, 503):
         response["headers"] = {
             "Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}}
         }
@@ -78,11 +79,17 @@ def _implied_statuses(route: RouteContext) -> set[int]:
     if "{" in (route.path_format or ""):
         statuses.add(404)
     access = access_of(route.dependant)
+    if isinstance(access, AccessRule) or _uses(route.dependant, get_db):
+        statuses.add(503)  # erp.errors: the database did not answer in time
     if isinstance(access, AccessRule):
         statuses.add(401)
         if access.roles:
             statuses.add(403)
     return statuses
+
+
+def _uses(dependant: Dependant, call: Any) -> bool:
+    return any(dep.call is call or _uses(dep, call) for dep in dependant.dependencies)
 
 
 def _has_params(route: RouteContext) -> bool:
@@ -115,7 +122,14 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         for method in sorted(route.methods or ()):
             operation = schema["paths"][route.path_format][method.lower()]
             responses: dict[str, Any] = operation["responses"]
-            declared = {int(c) for c in responses if c.isdigit() and 400 <= int(c) < 500}
+            # 4xx declared by a route get the problem body; so does a declared 503 without a
+            # body of its own (the readiness probe's 503 carries its Health document).
+            declared = {
+                int(c)
+                for c in responses
+                if c.isdigit()
+                and (400 <= int(c) < 500 or (c == "503" and "content" not in responses[c]))
+            }
             for status in sorted(statuses | declared):
                 responses[str(status)] = _problem_response(status, responses.get(str(status)))
     return schema

@@ -57,6 +57,7 @@ def register_user(body: RegisterRequest, db: DbSession, services: ServicesDep) -
     responses={
         401: {"description": "Wrong e-mail or password, or the account is disabled"},
         429: {"description": "Too many failed logins for this account"},
+        503: {"description": "The database did not answer in time; see Retry-After"},
     },
 )
 def login(body: LoginRequest, request: Request, services: ServicesDep) -> TokenResponse:
