@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -49,6 +50,7 @@ from erp.web import stock as web_stock
 from erp.web.errors import render_problem_page
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 
 def api_router() -> APIRouter:
@@ -88,7 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.services.database.is_sqlite:
             setattr(app.state, WRITE_GATE, asyncio.Lock())  # erp.deps.get_db
         yield
+        # Requests in flight have finished (or the graceful timeout ran out): no transaction
+        # is open any more when the pool closes its connections.
         app.state.services.database.dispose()
+        log.info("database pool disposed", extra={"event": "shutdown"})
         release_process_metrics()  # this worker's live gauges leave the shared metrics
         close_sentry()  # send what is queued before the worker exits
 

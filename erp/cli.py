@@ -6,25 +6,38 @@ Operators, nox sessions and the test harness all start the ERP through ``serve``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from uvicorn.supervisors.multiprocess import Multiprocess
 
-from erp import migrate
-from erp.auth import service as auth_service
-from erp.auth.passwords import PasswordHasher
 from erp.config import Environment, Settings
-from erp.db import Database
-from erp.errors import DomainError
 from erp.logs import configure_logging
 from erp.telemetry.metrics_core import metrics_directory
 
+if TYPE_CHECKING:
+    from erp.auth.passwords import PasswordHasher
+
+# ``serve`` imports no more than it needs: under a process manager the serving process is
+# started again after every crash, and the ERP is back only once it has spawned its workers
+# (which import the app themselves). The other commands import what they use.
+
 console = Console(stderr=True)
+# On SIGTERM the server stops accepting, lets requests in flight finish for up to this many
+# seconds (then cancels them), and the lifespan closes the database pool. Process managers
+# must wait longer than this before SIGKILL (ops/supervisor: stopwaitsecs, ops/pm2:
+# kill_timeout).
+GRACEFUL_TIMEOUT_SECONDS = 20
+APP_FACTORY = "erp.app:create_server_app"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--no-migrate", action="store_true", help="do not migrate the embedded SQLite first"
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=int,
+        default=GRACEFUL_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT: stop accepting, let requests in flight finish for up to"
+        f" SECONDS (default {GRACEFUL_TIMEOUT_SECONDS}), then close the database pool and exit 0",
     )
 
     mig = commands.add_parser("migrate", help="upgrade (or downgrade) the database schema")
@@ -79,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _hasher(settings: Settings) -> PasswordHasher:
+    from erp.auth.passwords import PasswordHasher
+
     return PasswordHasher(
         memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
     )
@@ -88,31 +111,77 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # The embedded default database is ours to manage; a server database is migrated by its
     # operator (``migrate``) so that several app instances never race to change its schema.
     if settings.database_url is None and not args.no_migrate:
+        from erp import migrate
+
         migrate.upgrade(settings.effective_database_url)
     settings.effective_secret_key  # noqa: B018  (create the key once, before workers fork)
     workers = args.workers if not args.reload else None
     configure_logging(settings.log_level, settings.log_format)  # the supervising process's
-    # Several workers: /metrics sums every worker's figures (PROMETHEUS_MULTIPROC_DIR, set
-    # here before uvicorn spawns them unless the operator has).
-    with metrics_directory(workers or 1):
-        uvicorn.run(
-            "erp.app:create_server_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=workers,
-            reload=args.reload,
-            log_level=settings.log_level.lower(),
-            # Our JSON lines for uvicorn's messages too (erp.logs), and our own request line
-            # (route template, user, request id) instead of uvicorn's access log.
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,
-        )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": workers,
+        "reload": args.reload,
+        "log_level": settings.log_level.lower(),
+        # Our JSON lines for uvicorn's messages too (erp.logs), and our own request line
+        # (route template, user, request id) instead of uvicorn's access log.
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        # SIGTERM: stop accepting, let requests in flight finish for up to this long, then
+        # the lifespan closes the database pool.
+        "timeout_graceful_shutdown": args.graceful_timeout,
+    }
+    # One worker: uvicorn re-raises the signal it stopped on once it has shut down gracefully;
+    # exit 0 then instead of dying of it (several workers: the supervising process returns).
+    previous = {
+        stop_signal: signal.signal(stop_signal, _exit_after_graceful_shutdown)
+        for stop_signal in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        # Several workers: /metrics sums every worker's figures (PROMETHEUS_MULTIPROC_DIR, set
+        # here before uvicorn spawns them unless the operator has).
+        with metrics_directory(workers or 1), _refusing_when_stopped():
+            uvicorn.run(APP_FACTORY, **options)
+    finally:
+        for stop_signal, handler in previous.items():
+            signal.signal(stop_signal, handler)
     return 0
 
 
+def _exit_after_graceful_shutdown(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+class _Workers(Multiprocess):
+    """uvicorn's supervisor of several workers, closing its copy of the listening socket as
+    it stops them: the workers close theirs at once, but with the parent's still open the
+    kernel went on accepting connections that no one would serve, and reset them only when
+    the last worker had drained (seconds later) instead of refusing them at once."""
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
+
+
+@contextlib.contextmanager
+def _refusing_when_stopped() -> Iterator[None]:
+    """``uvicorn.run`` with ``_Workers`` for several workers (uvicorn.main looks the class up
+    when it runs; tests and load.bare replace ``uvicorn.run`` itself)."""
+    module: Any = importlib.import_module("uvicorn.main")  # (uvicorn.main: its click command)
+    original = module.Multiprocess
+    module.Multiprocess = _Workers
+    try:
+        yield
+    finally:
+        module.Multiprocess = original
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from erp import migrate
+
     if args.downgrade:
         migrate.downgrade(settings.effective_database_url, args.revision)
     else:
@@ -125,6 +194,8 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     if settings.environment is Environment.production:
         console.print("[red]seed-demo refuses to run in production[/]")
         return 2
+    from erp import migrate
+    from erp.db import Database
     from erp.demo import seed_demo
     from erp.demo_volume import seed_volume_orders
 
@@ -153,6 +224,10 @@ def cmd_create_admin(args: argparse.Namespace, settings: Settings) -> int:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = os.environ.get("VALEO_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    from erp.auth import service as auth_service
+    from erp.db import Database
+    from erp.errors import DomainError
+
     database = Database(settings.effective_database_url)
     try:
         with database.transaction() as session:

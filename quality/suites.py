@@ -19,6 +19,7 @@ from quality.gates import Measurement, metric_key
 from quality.load_suite import run_load
 from quality.model import Failure, SuiteResult, TestTiming
 from quality.outcome import SuiteOutcome
+from quality.resilience_suite import run_resilience
 
 # pytest's exit codes: 0 all passed, 1 some failed; anything else means it could not run.
 PYTEST_RAN = {0, 1}
@@ -185,6 +186,7 @@ RUNNERS: dict[str, Callable[[QualityConfig, Suite, list[str]], SuiteOutcome]] = 
     "e2e": run_e2e,
     "contracts": run_contracts,
     "load": run_load,
+    "resilience": run_resilience,
     "commands": run_commands,
 }
 

@@ -11,13 +11,9 @@ a login handler's locals hold the password, and a ``repr`` cannot be scrubbed re
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import sentry_sdk
-from sentry_sdk.integrations.fastapi import FastApiIntegration
-from sentry_sdk.integrations.logging import ignore_logger
-from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from erp.build import release
 from erp.config import Settings
@@ -126,6 +122,13 @@ def init_sentry(settings: Settings) -> None:
     """Start the Sentry SDK when a DSN is configured; else nothing."""
     if not settings.sentry_dsn:
         return
+    # Imported only when configured: the SDK and its integrations cost each worker ~0.2 s of
+    # start-up, which a worker restarted after a crash makes its users wait for.
+    import sentry_sdk
+    from sentry_sdk.integrations.fastapi import FastApiIntegration
+    from sentry_sdk.integrations.logging import ignore_logger
+    from sentry_sdk.integrations.starlette import StarletteIntegration
+
     for name in DUPLICATE_LOGGERS:
         ignore_logger(name)
     sentry_sdk.init(
@@ -180,6 +183,10 @@ def browser_config(settings: Settings) -> dict[str, str] | None:
 
 def close_sentry(timeout: float = 2.0) -> None:
     """Send what is queued (up to ``timeout`` s) and stop the SDK; later events go nowhere."""
+    if "sentry_sdk" not in sys.modules:
+        return  # never started in this process
+    import sentry_sdk
+
     client = sentry_sdk.get_client()
     if client.is_active():
         client.close(timeout=timeout)

@@ -6,6 +6,7 @@ both workers serving, the figure would be one worker's share, never exactly N.
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -56,14 +57,18 @@ def worker_pids(directory: Path, server: LiveServer) -> set[int]:
 
 
 def send_until_both_workers_served(server: LiveServer, directory: Path) -> int:
-    sent = 0
-    for _ in range(10):
+    # The server is ready once one worker is; the other may still be starting (seconds on a
+    # busy machine), so batches go on until both have served, for up to a minute.
+    sent, deadline = 0, time.monotonic() + 60
+    while True:
         send(server, BATCH)
         sent += BATCH
         pids = worker_pids(directory, server)
         if len(pids) == 2 and all(served(directory / f"counter_{pid}.db") for pid in pids):
             return sent
-    raise AssertionError(f"one worker served all {sent} requests: {pids}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"one worker served all {sent} requests: {pids}")
+        time.sleep(0.2)
 
 
 def reported(server: LiveServer) -> float:
