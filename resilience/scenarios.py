@@ -108,6 +108,9 @@ def worker_kill(stage: Stage) -> ScenarioResult:
         for n in range(KILLS):
             traffic.wait_until(WARM_UP_SECONDS + n * KILL_INTERVAL_SECONDS)
             victim = random.choice(stage.erp.worker_pids())
+            # Stopped first: it accepts nothing more (the other worker takes new connections),
+            # so the connections counted are exactly those the kill cuts.
+            os.kill(victim, signal.SIGSTOP)
             result.connections_at_kill.append(_established(victim, stage.erp.port))
             _kill_all([victim])
             kills.append(time.time())
@@ -140,6 +143,7 @@ def group_kill(stage: Stage) -> ScenarioResult:
     result.measure(traffic.requests, started, started + seconds)
     result.faults_at_s = [round(kill - started, 2)]
     result.recovery_s = _rounded(probe.first_ready_after(kill))
+    probe.write(stage.folder / result.name / "probe.csv", started)
     result.restarts = stage.erp.restarts() - restarts
     return result
 
@@ -158,6 +162,7 @@ def db_outage(stage: Stage) -> ScenarioResult:
         stage.postgres.start()
         started = traffic.started
     result.measure(traffic.requests, started, started + seconds)
+    probe.write(stage.folder / result.name / "probe.csv", started)
     result.faults_at_s = [round(stop - started, 2), round(back - started, 2)]
     result.recovery_s = _rounded(probe.first_ready_after(back))
     went_down = any(s == 503 for t, s in probe.readings if stop <= t <= back)

@@ -248,9 +248,9 @@ class Supervised(abc.ABC):
         except psutil.NoSuchProcess:
             return []
         workers = []
-        for child in children:  # not multiprocessing's resource tracker
+        for child in children:  # forked workers, not multiprocessing's resource tracker
             with contextlib.suppress(psutil.Error):
-                if "--multiprocessing-fork" in child.cmdline():
+                if not any("resource_tracker" in part for part in child.cmdline()):
                     workers.append(child.pid)
         return workers
 

@@ -155,5 +155,10 @@ class Probe:
         last_down = max(down)
         return next((t - moment for t, s in after if s == 200 and t > last_down), None)
 
+    def write(self, path: Path, started: float) -> None:
+        """The readings as CSV: seconds into the run, status (0: no answer)."""
+        lines = ["t,status", *(f"{t - started:.3f},{s}" for t, s in self.readings)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     def saw(self, status: int, since: float) -> bool:
         return any(s == status for t, s in self.readings if t >= since)
