@@ -51,6 +51,7 @@ __all__ = [
     "children",
     "missing",
     "postgres_bin_dir",
+    "private_postgres_or_skip",
 ]
 
 
@@ -59,6 +60,18 @@ def missing(reason: str, require_variable: str) -> NoReturn:
     if os.environ.get(require_variable):
         pytest.fail(f"{require_variable} is set but {reason}")
     pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def private_postgres_or_skip() -> Iterator[PrivatePostgres]:
+    """A started ``PrivatePostgres`` for a fixture; skipped (failed under
+    ``VALEO_REQUIRE_POSTGRES``) where one cannot run, removed afterwards."""
+    try:
+        postgres = PrivatePostgres()
+    except Unavailable as exc:
+        missing(f"cannot start a private PostgreSQL: {exc}", "VALEO_REQUIRE_POSTGRES")
+    with postgres:
+        yield postgres
 
 
 class PrivateRedis:

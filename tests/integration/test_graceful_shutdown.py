@@ -33,7 +33,7 @@ from erp.demo import DEMO_PASSWORD
 from quality.config import load
 from quality.live_server import LiveServer
 from resilience.supervised import BYTECODE_CACHE
-from tests.throwaway_services import PrivatePostgres, Unavailable, missing
+from tests.throwaway_services import PrivatePostgres, private_postgres_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger(__name__)
@@ -226,11 +226,7 @@ def test_graceful_timeout_bounds_a_request_that_would_not_finish(tmp_path: Path)
 
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
-    try:
-        postgres = PrivatePostgres()
-    except Unavailable as exc:
-        missing(f"cannot start a private PostgreSQL: {exc}", "VALEO_REQUIRE_POSTGRES")
-    with postgres:
+    with private_postgres_or_skip() as postgres:
         yield postgres
 
 

@@ -26,7 +26,13 @@ from erp import __version__
 from erp.health import CHECK_DEADLINE
 from quality.config import load
 from quality.live_server import LiveServer
-from tests.throwaway_services import PrivatePostgres, PrivateRedis, Unavailable, missing
+from tests.throwaway_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    Unavailable,
+    missing,
+    private_postgres_or_skip,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger(__name__)
@@ -76,11 +82,7 @@ def dependency(reply: Reply, name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
-    try:
-        postgres = PrivatePostgres()
-    except Unavailable as exc:
-        missing(f"cannot start a private PostgreSQL: {exc}", "VALEO_REQUIRE_POSTGRES")
-    with postgres:
+    with private_postgres_or_skip() as postgres:
         yield postgres
 
 

@@ -36,7 +36,7 @@ from resilience.supervised import (
     Supervised,
     SupervisorRun,
 )
-from tests.throwaway_services import PrivatePostgres, Unavailable, missing
+from tests.throwaway_services import PrivatePostgres, missing, private_postgres_or_skip
 
 log = logging.getLogger(__name__)
 pytestmark = pytest.mark.postgres
@@ -49,11 +49,7 @@ MANAGERS: dict[str, type[Supervised]] = {"supervisor": SupervisorRun, "pm2": Pm2
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PrivatePostgres]:
-    try:
-        postgres = PrivatePostgres()
-    except Unavailable as exc:
-        missing(f"cannot start a private PostgreSQL: {exc}", "VALEO_REQUIRE_POSTGRES")
-    with postgres:
+    with private_postgres_or_skip() as postgres:
         yield postgres
 
 

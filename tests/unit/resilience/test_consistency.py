@@ -29,7 +29,7 @@ from erp.demo_volume import seed_volume_orders
 from resilience.consistency import BOOKS, NUMBERS, OPERATIONS, STOCK, check, snapshot
 from resilience.consistency.__main__ import main
 from tests.conftest import FAST_HASHING
-from tests.throwaway_services import PrivatePostgres, Unavailable, missing
+from tests.throwaway_services import PrivatePostgres, private_postgres_or_skip
 
 VOLUME_ORDERS = 40
 
@@ -448,11 +448,7 @@ def test_a_wrecked_database_reports_a_bounded_number_of_messages(
 # PostgreSQL ----------------------------------------------------------------------------------
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
-    try:
-        postgres = PrivatePostgres()
-    except Unavailable as exc:
-        missing(f"cannot start a private PostgreSQL: {exc}", "VALEO_REQUIRE_POSTGRES")
-    with postgres:
+    with private_postgres_or_skip() as postgres:
         yield postgres
 
 
